@@ -1,0 +1,52 @@
+# csvlake: `make demo` and `make test` work on a fresh machine with Python 3.11+, make and git.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# sam and the layer Makefiles run `python3`: the venv's, with a pip recent enough for cross-platform wheels.
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+export SAM_CLI_TELEMETRY := 0
+# sam validate needs a region and credentials to exist, not to be valid: nothing here calls AWS.
+export AWS_DEFAULT_REGION ?= us-east-1
+SAM_ENV := AWS_ACCESS_KEY_ID=$${AWS_ACCESS_KEY_ID:-testing} AWS_SECRET_ACCESS_KEY=$${AWS_SECRET_ACCESS_KEY:-testing}
+EVENT ?= events/s3-put.json
+
+.PHONY: install demo serve invoke test unit integration lint template build clean
+
+$(BIN)/.installed: requirements-dev.txt layers/csvlake/pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt -e layers/csvlake
+	touch $@
+
+install: $(BIN)/.installed
+
+demo: install ## process the bundled samples on a local S3 endpoint and print their reports
+	$(BIN)/csvlake demo
+
+serve: install ## local S3 endpoint on 127.0.0.1:4566 + the processing loop, until Ctrl-C
+	$(BIN)/csvlake serve
+
+invoke: install ## run one event file against the endpoint of `make serve`
+	$(BIN)/csvlake invoke --event $(EVENT)
+
+test: lint unit integration template ## everything CI runs
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+unit: install
+	$(BIN)/pytest -q tests/unit
+
+integration: install
+	$(BIN)/pytest -q tests/integration
+
+template: build ## the template lints clean, builds without Docker and fits Lambda's size limit
+	$(SAM_ENV) $(BIN)/sam validate --lint
+	$(BIN)/python scripts/check_build_size.py
+
+build: install
+	$(SAM_ENV) $(BIN)/sam build
+
+clean:
+	rm -rf $(VENV) .aws-sam demo-output .pytest_cache .ruff_cache

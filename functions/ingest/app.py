@@ -1,0 +1,33 @@
+"""Lambda entry point: S3, SQS (wrapping S3 notifications) and EventBridge events → csvlake."""
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from csvlake.config import Config
+from csvlake.events import is_sqs_event, object_refs, refs_from_body
+from csvlake.ingest import ingest
+from csvlake.s3 import S3Store
+
+logger = Logger(service="csvlake")
+tracer = Tracer(service="csvlake")
+metrics = Metrics(namespace="csvlake", service="csvlake")
+processor = BatchProcessor(event_type=EventType.SQS)
+config = Config.from_env()
+store = S3Store()
+
+
+@tracer.capture_method
+def record_handler(record: SQSRecord) -> list[dict]:
+    return ingest(refs_from_body(record.body), store, config, logger, metrics)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    if is_sqs_event(event):
+        return process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
+    return {"results": ingest(object_refs(event), store, config, logger, metrics)}

@@ -1,0 +1,1 @@
+"""csvlake: turn raw CSV objects into typed, validated, summarised outputs."""

@@ -1,0 +1,52 @@
+"""Runtime configuration, read once from environment variables into one typed object."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+OUTPUT_FORMATS = ("csv", "parquet")
+
+
+class ConfigError(ValueError):
+    """A configuration value is invalid."""
+
+
+def _prefix(value: str, name: str) -> str:
+    value = value.strip().lstrip("/")
+    if not value:
+        raise ConfigError(f"{name} must not be empty")
+    return value if value.endswith("/") else value + "/"
+
+
+@dataclass(frozen=True)
+class Config:
+    raw_prefix: str = "raw/"
+    processed_prefix: str = "processed/"
+    reports_prefix: str = "reports/"
+    quarantine_prefix: str = "quarantine/"
+    output_format: str = "csv"
+    output_bucket: str = ""
+    # Bytes handed to the parser at a time: bounds memory per chunk, not per file.
+    block_size: int = 8 * 1024 * 1024
+
+    def __post_init__(self) -> None:
+        if self.output_format not in OUTPUT_FORMATS:
+            raise ConfigError(f"OUTPUT_FORMAT must be one of {', '.join(OUTPUT_FORMATS)}, got {self.output_format!r}")
+        prefixes = [self.raw_prefix, self.processed_prefix, self.reports_prefix, self.quarantine_prefix]
+        for i, a in enumerate(prefixes):
+            for j, b in enumerate(prefixes):
+                if i != j and a.startswith(b):
+                    raise ConfigError(f"prefixes must not nest: {a!r} is inside {b!r}")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> Config:
+        return cls(
+            raw_prefix=_prefix(env.get("RAW_PREFIX", "raw/"), "RAW_PREFIX"),
+            processed_prefix=_prefix(env.get("PROCESSED_PREFIX", "processed/"), "PROCESSED_PREFIX"),
+            reports_prefix=_prefix(env.get("REPORTS_PREFIX", "reports/"), "REPORTS_PREFIX"),
+            quarantine_prefix=_prefix(env.get("QUARANTINE_PREFIX", "quarantine/"), "QUARANTINE_PREFIX"),
+            output_format=env.get("OUTPUT_FORMAT", "csv").strip().lower() or "csv",
+            output_bucket=env.get("OUTPUT_BUCKET", "").strip(),
+        )

@@ -1,0 +1,176 @@
+"""Detect a file's encoding, delimiter, decimal mark and header from its first bytes."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+from dataclasses import dataclass
+
+from .types import BOOLEAN_PATTERN, formats, number_pattern
+
+SAMPLE_BYTES = 256 * 1024
+SAMPLE_ROWS = 500
+DELIMITERS = (",", ";", "\t", "|")
+# Signatures of files that are often renamed or exported to `.csv` by mistake.
+SIGNATURES = {
+    b"PK\x03\x04": "a ZIP archive (an .xlsx workbook is one): export the sheet as CSV",
+    b"\xd0\xcf\x11\xe0": "an OLE2 document (a legacy .xls workbook): export the sheet as CSV",
+    b"%PDF": "a PDF document",
+    b"\x89PNG": "a PNG image",
+    b"\xff\xd8\xff": "a JPEG image",
+    b"PAR1": "a Parquet file",
+    b"\x1f\x8b": "gzip data inside gzip data",
+}
+CP1252_UNDEFINED = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+COMMA_DECIMAL = re.compile(number_pattern(","))
+THOUSANDS_ONLY = re.compile(r"^[+-]?[0-9]{1,3}(\.[0-9]{3})+$")
+DOT_DECIMAL = re.compile(r"^[+-]?[0-9]*\.[0-9]+$")
+
+
+class Rejected(ValueError):
+    """The whole file is rejected; the message is the reason given in the report."""
+
+
+@dataclass(frozen=True)
+class Dialect:
+    encoding: str
+    delimiter: str
+    decimal: str
+    header: bool
+    line_ending: str
+    quotechar: str = '"'
+
+    @property
+    def thousands(self) -> str | None:
+        return "." if self.decimal == "," else None
+
+    def as_report(self) -> dict:
+        return {
+            "encoding": self.encoding,
+            "delimiter": self.delimiter,
+            "decimal": self.decimal,
+            "thousands": self.thousands,
+            "quotechar": self.quotechar,
+            "header": self.header,
+            "line_ending": self.line_ending,
+        }
+
+
+def detect_encoding(sample: bytes, complete: bool) -> str:
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    for magic, what in SIGNATURES.items():
+        if sample.startswith(magic):
+            raise Rejected(f"not a text file: it is {what}")
+    if b"\x00" in sample:
+        raise Rejected(f"not a text file: NUL byte at offset {sample.index(0)}")
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=complete)
+        return "utf-8"
+    except UnicodeDecodeError:
+        return "latin-1" if CP1252_UNDEFINED.search(sample) else "cp1252"
+
+
+def _line_ending(text: str) -> str:
+    crlf = text.count("\r\n")
+    lf = text.count("\n") - crlf
+    cr = text.count("\r") - crlf
+    if cr > lf + crlf:
+        return "CR"
+    return "CRLF" if crlf > lf else "LF"
+
+
+def _rows(text: str, delimiter: str) -> list[list[str]]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', doublequote=True)
+    rows = []
+    try:
+        for row in reader:
+            if row:
+                rows.append(row)
+            if len(rows) >= SAMPLE_ROWS:
+                break
+    except csv.Error:
+        pass
+    return rows
+
+
+def _delimiter(text: str) -> tuple[str, list[list[str]]]:
+    best = None
+    for delimiter in DELIMITERS:
+        rows = _rows(text, delimiter)
+        width = len(rows[0]) if rows else 0
+        consistency = sum(len(r) == width for r in rows) / len(rows) if rows else 0
+        score = (width > 1, round(consistency, 2), width)
+        if best is None or score > best[0]:
+            best = (score, delimiter, rows)
+    assert best is not None
+    return best[1], best[2]
+
+
+def _decimal(rows: list[list[str]], delimiter: str) -> str:
+    if delimiter == ",":
+        return "."
+    comma = dot = 0
+    for row in rows[1:]:
+        for value in row:
+            value = value.strip()
+            if "," in value and COMMA_DECIMAL.match(value):
+                comma += 1
+            elif DOT_DECIMAL.match(value) and not THOUSANDS_ONLY.match(value):
+                dot += 1
+    return "," if comma > dot else "."
+
+
+def _typed(value: str, decimal: str) -> bool:
+    value = value.strip()
+    if re.match(BOOLEAN_PATTERN, value):
+        return True
+    return any(re.match(fmt.pattern, value) for fmt in formats(decimal))
+
+
+def _has_header(rows: list[list[str]], decimal: str) -> bool:
+    """Votes per column, as csv.Sniffer does: a column whose values are all typed (numbers, dates)
+    votes for a header if its first value is not typed, against one if it is."""
+    first, rest = rows[0], rows[1:]
+    votes = 0
+    for j, name in enumerate(first):
+        values = [r[j] for r in rest if len(r) == len(first) and r[j].strip()]
+        if not values or not all(_typed(v, decimal) for v in values):
+            continue
+        votes += -1 if _typed(name, decimal) else 1
+    return votes >= 0
+
+
+def detect(sample: bytes, complete: bool) -> tuple[Dialect, list[str]]:
+    """The dialect and the header's names (or generated names when there is no header).
+
+    `complete` says the sample is the whole file. Raises Rejected for files that cannot be CSV.
+    """
+    if not sample:
+        raise Rejected("empty file (0 bytes)")
+    encoding = detect_encoding(sample, complete)
+    text = sample.decode(encoding, errors="replace")
+    if not complete:
+        # The last line of a sample is usually cut short.
+        text = text[: max(text.rfind("\n"), text.rfind("\r"))]
+    text = text.removeprefix("\ufeff")
+    controls = len(CONTROL.findall(text))
+    if controls > max(8, len(text) // 100):
+        raise Rejected(f"not a text file: {controls} control characters in the first {len(text)} characters")
+    line_ending = _line_ending(text)
+    if line_ending == "CR":
+        text = text.replace("\r", "\n")
+    delimiter, rows = _delimiter(text)
+    if not rows:
+        raise Rejected("no usable header: the file holds only blank lines")
+    if not any(name.strip() for name in rows[0]):
+        raise Rejected("no usable header: the first row has no names")
+    decimal = _decimal(rows, delimiter)
+    header = _has_header(rows, decimal)
+    names = rows[0] if header else [f"column_{i + 1}" for i in range(len(rows[0]))]
+    return Dialect(encoding, delimiter, decimal, header, line_ending), names

@@ -1,0 +1,1 @@
+"""Run csvlake without AWS: a directory store, a local S3 endpoint with notifications, a CLI."""

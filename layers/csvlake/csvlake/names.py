@@ -1,0 +1,35 @@
+"""Column names for outputs: lower snake_case ASCII, never blank, never repeated."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+
+def snake_case(name: str) -> str:
+    """`Preço Unitário` → `preco_unitario`; `CustomerID` → `customer_id`."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", ascii_name)
+    return re.sub(r"[^a-z0-9]+", "_", spaced.lower()).strip("_")
+
+
+def output_names(source_names: list[str]) -> tuple[list[str], list[str]]:
+    """Unique output names, decided left to right, and a warning for each name that had to change
+    beyond case and punctuation (blank, repeated, or colliding once normalised)."""
+    names: list[str] = []
+    warnings: list[str] = []
+    used: set[str] = set()
+    for position, source in enumerate(source_names, start=1):
+        base = snake_case(source)
+        if not base:
+            base = f"column_{position}"
+            warnings.append(f"column {position} has a blank header; named {base!r}")
+        name, n = base, 1
+        while name in used:
+            n += 1
+            name = f"{base}_{n}"
+        if name != base:
+            warnings.append(f"column {position} header {source!r} repeats an earlier name; named {name!r}")
+        used.add(name)
+        names.append(name)
+    return names, warnings

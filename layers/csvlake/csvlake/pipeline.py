@@ -1,0 +1,154 @@
+"""Process one object: detect, parse, type, validate, summarise and write, streaming throughout.
+
+The object is read twice. The first pass settles what needs the whole file (each column's type,
+which rows are malformed); the second converts, summarises and writes. Both passes stream, so
+memory is bounded by the block size, not by the file (docs/adr/0002-two-pass-streaming.md).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO, Protocol
+
+from . import types
+from .config import Config
+from .dialect import SAMPLE_BYTES, Dialect, Rejected, detect
+from .events import ObjectRef
+from .layout import OutputKeys
+from .names import output_names
+from .reader import Chunk, ReadError, read_rows
+from .report import Report, to_json
+from .streams import GZIP_MAGIC, StreamError, gunzip, peek, read_pieces, to_utf8
+from .summary import ColumnSummary
+from .writer import ProcessedWriter, RejectedWriter
+
+# A cap on what a gzip member may expand to, so a small bomb cannot exhaust the function.
+MAX_DECOMPRESSED_BYTES = 64 * 1024**3
+
+
+class ObjectStore(Protocol):
+    """Where objects are read and written: S3 in Lambda, a directory for the CLI and tests."""
+
+    def open(self, ref: ObjectRef) -> tuple[BinaryIO, ObjectRef]:
+        """A stream of the object's bytes, and the ref completed with the version being read."""
+
+    def writer(self, bucket: str, key: str, content_type: str) -> contextlib.AbstractContextManager[BinaryIO]:
+        """A stream whose object appears only when the block exits without an exception."""
+
+    def put(self, bucket: str, key: str, data: bytes, content_type: str) -> None: ...
+
+    def copy(self, ref: ObjectRef, bucket: str, key: str) -> None: ...
+
+
+@dataclass
+class Inspection:
+    dialect: Dialect
+    source_names: list[str]
+    formats: list[types.Format | None]
+    extra_fields: int
+
+
+def _text(store: ObjectStore, ref: ObjectRef) -> tuple[bytes, bool, Iterator[bytes], ObjectRef]:
+    stream, ref = store.open(ref)
+    pieces = read_pieces(stream)
+    magic, pieces = peek(pieces, len(GZIP_MAGIC))
+    if magic == GZIP_MAGIC:
+        pieces = gunzip(pieces, MAX_DECOMPRESSED_BYTES)
+    sample, pieces = peek(pieces, SAMPLE_BYTES + 1)
+    return sample[:SAMPLE_BYTES], len(sample) <= SAMPLE_BYTES, pieces, ref
+
+
+def _chunks(pieces: Iterator[bytes], dialect: Dialect, ncols: int, config: Config) -> Iterator[Chunk]:
+    utf8 = to_utf8(pieces, dialect.encoding, lone_cr=dialect.line_ending == "CR")
+    return read_rows(utf8, dialect, ncols, skip_header=dialect.header, block_size=config.block_size)
+
+
+def inspect(store: ObjectStore, ref: ObjectRef, config: Config) -> tuple[Inspection, ObjectRef]:
+    """First pass: the dialect, and every column's type from all of its values."""
+    sample, complete, pieces, ref = _text(store, ref)
+    dialect, source_names = detect(sample, complete)
+    inference = [types.TypeInference(dialect.decimal) for _ in source_names]
+    extra = 0
+    for chunk in _chunks(pieces, dialect, len(source_names), config):
+        for evidence, column in zip(inference, chunk.columns):
+            evidence.update(types.nulls_applied(column))
+        for row in chunk.bad_rows:
+            extra = max(extra, len(row.fields) - len(source_names))
+    return Inspection(dialect, source_names, [e.result() for e in inference], extra), ref
+
+
+def _write(store: ObjectStore, ref: ObjectRef, config: Config, found: Inspection, report: Report) -> None:
+    """Second pass: convert, summarise and write the processed copy and the rejected rows."""
+    keys = OutputKeys.for_key(ref.key, config)
+    bucket = config.output_bucket or ref.bucket
+    names, warnings = output_names(found.source_names)
+    report.warnings.extend(warnings)
+    summaries = [ColumnSummary(types.kind(fmt)) for fmt in found.formats]
+    arrow_types = [types.arrow_type(fmt) for fmt in found.formats]
+    content_type = "text/csv; charset=utf-8" if config.output_format == "csv" else "application/vnd.apache.parquet"
+    _, _, pieces, ref = _text(store, ref)
+    with contextlib.ExitStack() as outputs:
+        processed = ProcessedWriter(
+            outputs.enter_context(store.writer(bucket, keys.processed, content_type)),
+            names,
+            arrow_types,
+            config.output_format,
+        )
+        rejected: RejectedWriter | None = None
+        for chunk in _chunks(pieces, found.dialect, len(names), config):
+            typed = [
+                types.convert(types.nulls_applied(column), fmt, found.dialect.decimal)
+                for column, fmt in zip(chunk.columns, found.formats)
+            ]
+            for summary, column in zip(summaries, typed):
+                summary.update(column)
+            processed.write(typed)
+            report.written += chunk.rows
+            if chunk.bad_rows:
+                if rejected is None:
+                    stream = outputs.enter_context(store.writer(bucket, keys.rejected_rows, "text/csv; charset=utf-8"))
+                    rejected = RejectedWriter(stream, found.source_names, found.extra_fields)
+                rejected.write(chunk.bad_rows)
+                report.rejected += len(chunk.bad_rows)
+                for row in chunk.bad_rows:
+                    report.add_error(row.line, None, row.error)
+        processed.close()
+        if rejected is not None:
+            rejected.close()
+    report.read = report.written + report.rejected
+    report.status = "partial" if report.rejected else "processed"
+    report.outputs.update(processed=keys.processed, rejected_rows=keys.rejected_rows if rejected else None)
+    report.columns = [
+        {"name": name, "source_name": source if found.dialect.header else None, **summary.as_report()}
+        for name, source, summary in zip(names, found.source_names, summaries)
+    ]
+
+
+def process(store: ObjectStore, ref: ObjectRef, config: Config, now=lambda: dt.datetime.now(dt.UTC)) -> dict:
+    """Ingest one raw object; the report is written last, whatever happened, and returned."""
+    report = Report(source=ref, started_at=now())
+    keys = OutputKeys.for_key(ref.key, config)
+    bucket = config.output_bucket or ref.bucket
+    report.outputs = {
+        "bucket": bucket,
+        "processed": None,
+        "rejected_rows": None,
+        "quarantine": None,
+        "report": keys.report,
+    }
+    try:
+        found, report.source = inspect(store, ref, config)
+        report.dialect = found.dialect.as_report()
+        _write(store, report.source, config, found, report)
+    except (Rejected, StreamError, ReadError) as exc:
+        report.reject(str(exc))
+        report.read = report.written = report.rejected = 0
+        report.columns, report.errors, report.error_count = [], [], 0
+        store.copy(report.source, bucket, keys.quarantine)
+        report.outputs.update(processed=None, rejected_rows=None, quarantine=keys.quarantine)
+    document = report.as_dict(now())
+    store.put(bucket, keys.report, to_json(document), "application/json")
+    return document

@@ -1,0 +1,97 @@
+"""Byte streams: read in pieces, gunzip on the fly, and transcode to UTF-8."""
+
+from __future__ import annotations
+
+import codecs
+import zlib
+from collections.abc import Iterable, Iterator
+from typing import BinaryIO
+
+READ_SIZE = 1024 * 1024
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+class StreamError(ValueError):
+    """The bytes cannot be read as the format they claim to be."""
+
+
+def read_pieces(stream: BinaryIO, size: int = READ_SIZE) -> Iterator[bytes]:
+    while piece := stream.read(size):
+        yield piece
+
+
+def gunzip(pieces: Iterable[bytes], max_bytes: int) -> Iterator[bytes]:
+    """Decompress gzip members one after another, never producing more than `max_bytes`."""
+    produced = 0
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    member_started = False
+    for piece in pieces:
+        data = piece
+        while data:
+            member_started = True
+            try:
+                out = inflater.decompress(data, READ_SIZE)
+            except zlib.error as exc:
+                raise StreamError(f"not a valid gzip stream: {exc}") from exc
+            produced += len(out)
+            if produced > max_bytes:
+                raise StreamError(f"decompressed size exceeds the limit of {max_bytes} bytes")
+            if out:
+                yield out
+            if inflater.eof:
+                # Concatenated gzip members are one stream (as `cat a.gz b.gz` makes).
+                data = inflater.unused_data
+                inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                member_started = False
+            else:
+                data = inflater.unconsumed_tail
+    if member_started and not inflater.eof:
+        raise StreamError("not a valid gzip stream: truncated")
+
+
+def peek(pieces: Iterator[bytes], size: int) -> tuple[bytes, Iterator[bytes]]:
+    """The first `size` bytes (or all, if fewer) and an iterator that still yields everything."""
+    head: list[bytes] = []
+    have = 0
+    for piece in pieces:
+        head.append(piece)
+        have += len(piece)
+        if have >= size:
+            break
+    sample = b"".join(head)
+
+    def replay() -> Iterator[bytes]:
+        if sample:
+            yield sample
+        yield from pieces
+
+    return sample[:size], replay()
+
+
+def _latin1_fallback(error: UnicodeDecodeError) -> tuple[str, int]:
+    # cp1252 leaves five bytes undefined; read them as latin-1 so no byte is ever lost.
+    return error.object[error.start : error.end].decode("latin-1"), error.end
+
+
+codecs.register_error("csvlake-latin1", _latin1_fallback)
+
+
+def to_utf8(pieces: Iterable[bytes], encoding: str, lone_cr: bool = False) -> Iterator[bytes]:
+    """UTF-8 bytes from `encoding`. UTF-8 passes through (the parser validates it)."""
+    if encoding in ("utf-8", "utf-8-sig"):
+        first = True
+        for piece in pieces:
+            if first and encoding == "utf-8-sig":
+                piece = piece.removeprefix(codecs.BOM_UTF8)
+            first = False
+            yield piece.replace(b"\r", b"\n") if lone_cr else piece
+        return
+    decoder = codecs.getincrementaldecoder(encoding)(errors="csvlake-latin1" if encoding == "cp1252" else "replace")
+    for piece in pieces:
+        text = decoder.decode(piece)
+        if lone_cr:
+            text = text.replace("\r", "\n")
+        yield text.encode("utf-8")
+    tail = decoder.decode(b"", final=True)
+    if tail:
+        yield tail.encode("utf-8")

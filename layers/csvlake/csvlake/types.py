@@ -1,0 +1,196 @@
+"""Lossless type inference over all of a column's values, and conversion to typed Arrow arrays.
+
+A column's type is the first of a fixed list of formats that every non-null value in the file
+matches *and* converts without loss. Inference keeps, per column, the set of formats still alive;
+the sets of successive chunks intersect, so the result does not depend on how the file was cut.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+NULL_TOKENS = pa.array(["", "na", "n/a", "null", "none", "nan", "#n/a", "nil"])
+INT64_MAX = 2**63 - 1
+# float64 keeps every decimal with up to 15 significant digits; longer texts are checked one by one.
+FLOAT_SAFE_LENGTH = 16
+
+_D = "[0-9]"
+_TIME = rf"(?:[T ](?P<H>{_D}{{1,2}}):(?P<M>{_D}{{2}})(?::(?P<S>{_D}{{2}})(?:\.(?P<f>{_D}{{1,6}}))?)?)"
+_YMD = rf"(?P<y>{_D}{{4}})-(?P<m>{_D}{{2}})-(?P<d>{_D}{{2}})"
+_DMY = rf"(?P<d>{_D}{{1,2}})[/.-](?P<m>{_D}{{1,2}})[/.-](?P<y>{_D}{{4}})"
+_MDY = rf"(?P<m>{_D}{{1,2}})[/-](?P<d>{_D}{{1,2}})[/-](?P<y>{_D}{{4}})"
+_ZONE = rf"(?P<z>Z|[+-]{_D}{{2}}(?::?{_D}{{2}})?)"
+
+
+def integer_pattern(decimal: str) -> str:
+    if decimal == ",":
+        # With a decimal comma, `.` groups thousands: 1.234.567
+        return rf"^[+-]?(?:0|[1-9]{_D}{{0,2}}(?:\.{_D}{{3}})+|[1-9]{_D}*)$"
+    return rf"^[+-]?(?:0|[1-9]{_D}*)$"
+
+
+def number_pattern(decimal: str) -> str:
+    if decimal == ",":
+        return rf"^[+-]?(?:(?:0|[1-9]{_D}{{0,2}}(?:\.{_D}{{3}})+|[1-9]{_D}*)(?:,{_D}+)?|,{_D}+)$"
+    return rf"^[+-]?(?:(?:0|[1-9]{_D}*)(?:\.{_D}+)?|\.{_D}+)(?:[eE][+-]?{_D}+)?$"
+
+
+BOOLEAN_PATTERN = "^(?i:true|false)$"
+
+
+@dataclass(frozen=True)
+class Format:
+    """One way a column's values can be written: a kind, a pattern, and how to read it."""
+
+    name: str
+    kind: str
+    pattern: str
+
+    def matches(self, values: pa.ChunkedArray) -> pa.ChunkedArray:
+        return pc.match_substring_regex(values, self.pattern)
+
+
+def formats(decimal: str) -> list[Format]:
+    """Candidate formats in order of preference: the first that survives names the type."""
+    return [
+        Format("integer", "integer", integer_pattern(decimal)),
+        Format("number", "number", number_pattern(decimal)),
+        Format("boolean", "boolean", BOOLEAN_PATTERN),
+        Format("date_ymd", "date", f"^{_YMD}$"),
+        Format("date_dmy", "date", f"^{_DMY}$"),
+        Format("date_mdy", "date", f"^{_MDY}$"),
+        Format("datetime_ymd", "datetime", f"^{_YMD}{_TIME}?$"),
+        Format("datetime_ymd_tz", "datetime", f"^{_YMD}{_TIME}{_ZONE}$"),
+        Format("datetime_dmy", "datetime", f"^{_DMY}{_TIME}?$"),
+        Format("datetime_mdy", "datetime", f"^{_MDY}{_TIME}?$"),
+    ]
+
+
+def nulls_applied(values: pa.ChunkedArray) -> pa.ChunkedArray:
+    """The column with empty cells and the usual null tokens (NA, NULL, N/A, …) as nulls."""
+    trimmed = pc.utf8_trim_whitespace(values)
+    is_null = pc.is_in(pc.utf8_lower(trimmed), value_set=NULL_TOKENS)
+    return pc.if_else(is_null, pa.scalar(None, values.type), values)
+
+
+def _iso(values: pa.ChunkedArray, fmt: Format) -> pa.ChunkedArray:
+    """Dates and datetimes rewritten as ISO-8601 text that Arrow's strict cast validates."""
+    parts = pc.extract_regex(values, fmt.pattern)
+
+    def part(name: str, width: int, default: str) -> pa.ChunkedArray:
+        text = pc.struct_field(parts, name)
+        return pc.if_else(pc.equal(text, ""), default, pc.utf8_lpad(text, width, "0"))
+
+    date = pc.binary_join_element_wise(part("y", 4, ""), part("m", 2, ""), part("d", 2, ""), "-")
+    if fmt.kind == "date":
+        return date
+    time = pc.binary_join_element_wise(part("H", 2, "00"), part("M", 2, "00"), part("S", 2, "00"), ":")
+    fraction = pc.struct_field(parts, "f")
+    time = pc.if_else(pc.equal(fraction, ""), time, pc.binary_join_element_wise(time, fraction, "."))
+    iso = pc.binary_join_element_wise(date, time, "T")
+    if fmt.name.endswith("_tz"):
+        iso = pc.binary_join_element_wise(iso, pc.struct_field(parts, "z"), "")
+    return iso
+
+
+def arrow_type(fmt: Format | None) -> pa.DataType:
+    if fmt is None:
+        return pa.string()
+    if fmt.kind == "datetime":
+        return pa.timestamp("us", "UTC" if fmt.name.endswith("_tz") else None)
+    return {"integer": pa.int64(), "number": pa.float64(), "boolean": pa.bool_(), "date": pa.date32()}[fmt.kind]
+
+
+def convert(values: pa.ChunkedArray, fmt: Format | None, decimal: str) -> pa.ChunkedArray:
+    """Typed values of a column whose nulls are applied and whose format is known to fit.
+
+    Raises pyarrow.ArrowInvalid if a value does not convert: inference uses that as its test.
+    """
+    if fmt is None:
+        return values
+    text = pc.utf8_trim_whitespace(values)
+    if fmt.kind in ("integer", "number") and decimal == ",":
+        text = pc.replace_substring(pc.replace_substring(text, ".", ""), ",", ".")
+    if fmt.kind == "boolean":
+        return pc.equal(pc.utf8_lower(text), "true")
+    if fmt.kind in ("date", "datetime"):
+        text = _iso(text, fmt)
+    return pc.cast(text, arrow_type(fmt))
+
+
+def _exact_in_float(text: str, decimal: str) -> bool:
+    if decimal == ",":
+        text = text.replace(".", "").replace(",", ".")
+    try:
+        return Decimal(repr(float(text))) == Decimal(text)
+    except (ValueError, InvalidOperation):
+        return False
+
+
+def _lossless(values: pa.ChunkedArray, fmt: Format, decimal: str) -> bool:
+    """Whether every value (already matching `fmt`) converts exactly."""
+    if fmt.kind in ("integer", "number"):
+        long_values = values.filter(pc.greater_equal(pc.utf8_length(values), FLOAT_SAFE_LENGTH)).to_pylist()
+        if fmt.kind == "integer":
+            return all(abs(int(v.strip().replace(".", ""))) <= INT64_MAX for v in long_values)
+        return all(_exact_in_float(v.strip(), decimal) for v in long_values)
+    try:
+        convert(values, fmt, decimal)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return False
+    return True
+
+
+@dataclass
+class TypeInference:
+    """Mergeable per-column evidence: which formats every value seen so far fits."""
+
+    decimal: str
+    alive: list[Format] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.alive:
+            self.alive = formats(self.decimal)
+
+    def update(self, values: pa.ChunkedArray) -> None:
+        """Narrow the candidates with a chunk of the column (nulls already applied)."""
+        if not self.alive:
+            return
+        present = values.drop_null()
+        if len(present) == 0:
+            return
+        trimmed = pc.utf8_trim_whitespace(present)
+        first = trimmed[0].as_py()
+        survivors = []
+        for fmt in self.alive:
+            # A cheap look at one value rules out most formats before any vectorised work.
+            if not re.match(fmt.pattern, first):
+                continue
+            if pc.all(fmt.matches(trimmed)).as_py() and _lossless(trimmed, fmt, self.decimal):
+                survivors.append(fmt)
+        self.alive = survivors
+
+    def result(self) -> Format | None:
+        """The column's format, or None for string."""
+        names = {fmt.name for fmt in self.alive}
+        for family in ("date", "datetime"):
+            dmy, mdy = f"{family}_dmy", f"{family}_mdy"
+            if dmy in names and mdy in names:
+                # 01/02/2024 reads both ways. A decimal-comma file comes from a day-first locale;
+                # otherwise the day cannot be told from the month, so the text is kept as it is.
+                names.discard(mdy)
+                if self.decimal != ",":
+                    names.discard(dmy)
+        for fmt in self.alive:
+            if fmt.name in names:
+                return fmt
+        return None
+
+
+def kind(fmt: Format | None) -> str:
+    return "string" if fmt is None else fmt.kind

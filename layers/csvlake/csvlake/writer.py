@@ -1,0 +1,78 @@
+"""Writers for the processed copy (CSV or Parquet) and for rejected rows, chunk by chunk."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import BinaryIO
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from .reader import BadRow
+
+# OWASP CSV injection: spreadsheets run cells that start with these as formulas.
+FORMULA_START = r"^[=+\-@\t\r]"
+
+
+def _csv_ready(values: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Text as it must appear in the processed CSV: ISO-8601 datetimes, neutralised formulas."""
+    if pa.types.is_timestamp(values.type):
+        zone = "Z" if values.type.tz else ""
+        whole = pc.equal(values, pc.floor_temporal(values, unit="second"))
+        seconds = pc.strftime(
+            pc.cast(values, pa.timestamp("s", values.type.tz), safe=False), f"%Y-%m-%dT%H:%M:%S{zone}"
+        )
+        return pc.if_else(whole, seconds, pc.strftime(values, f"%Y-%m-%dT%H:%M:%S{zone}"))
+    if pa.types.is_string(values.type):
+        risky = pc.match_substring_regex(values, FORMULA_START)
+        return pc.if_else(risky, pc.binary_join_element_wise("'", values, ""), values)
+    return values
+
+
+class ProcessedWriter:
+    """The processed copy: UTF-8 CSV (`,`, `.` decimal, `\\n`, RFC 4180 quoting) or typed Parquet."""
+
+    def __init__(self, stream: BinaryIO, names: list[str], types: list[pa.DataType], output_format: str):
+        self.names = names
+        self.output_format = output_format
+        if output_format == "parquet":
+            self.schema = pa.schema([pa.field(n, t) for n, t in zip(names, types)])
+            self._writer = pq.ParquetWriter(stream, self.schema, compression="snappy")
+        else:
+            csv_types = [pa.string() if pa.types.is_timestamp(t) or pa.types.is_string(t) else t for t in types]
+            self.schema = pa.schema([pa.field(n, t) for n, t in zip(names, csv_types)])
+            options = pacsv.WriteOptions(quoting_header="none", eol="\n")
+            self._writer = pacsv.CSVWriter(stream, self.schema, write_options=options)
+
+    def write(self, columns: list[pa.ChunkedArray]) -> None:
+        if self.output_format != "parquet":
+            columns = [_csv_ready(c) for c in columns]
+        columns = [c.cast(f.type) for c, f in zip(columns, self.schema)]
+        self._writer.write_table(pa.Table.from_arrays(columns, schema=self.schema))
+
+    def close(self) -> None:
+        self._writer.close()
+
+
+class RejectedWriter:
+    """Rejected rows as they were, plus `_line` (where the record starts) and `_error` (why)."""
+
+    def __init__(self, stream: BinaryIO, names: list[str], extra: int):
+        self._text = io.TextIOWrapper(stream, encoding="utf-8", newline="", write_through=True)
+        self._csv = csv.writer(self._text, lineterminator="\n")
+        self.width = len(names)
+        self._csv.writerow([*names, *(f"_extra_{i + 1}" for i in range(extra)), "_line", "_error"])
+        self.extra = extra
+
+    def write(self, rows: list[BadRow]) -> None:
+        size = self.width + self.extra
+        for row in rows:
+            fields = row.fields[:size] + [""] * (size - len(row.fields))
+            self._csv.writerow([*fields, row.line, row.error])
+
+    def close(self) -> None:
+        self._text.flush()
+        self._text.detach()
