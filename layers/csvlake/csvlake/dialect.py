@@ -24,6 +24,8 @@ SIGNATURES = {
     b"\x1f\x8b": "gzip data inside gzip data",
 }
 CP1252_UNDEFINED = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
+INVALID_UTF8 = re.compile("[\udc80-\udcff]")
+NON_ASCII = re.compile("[^\x00-\x7f]")
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 COMMA_DECIMAL = re.compile(number_pattern(","))
 THOUSANDS_ONLY = re.compile(r"^[+-]?[0-9]{1,3}(\.[0-9]{3})+$")
@@ -59,6 +61,11 @@ class Dialect:
         }
 
 
+def _tolerated(size: int) -> int:
+    """Stray control characters a text file may hold (each costs its row, not the file)."""
+    return max(8, size // 100)
+
+
 def detect_encoding(sample: bytes, complete: bool) -> str:
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
@@ -67,13 +74,16 @@ def detect_encoding(sample: bytes, complete: bool) -> str:
     for magic, what in SIGNATURES.items():
         if sample.startswith(magic):
             raise Rejected(f"not a text file: it is {what}")
-    if b"\x00" in sample:
-        raise Rejected(f"not a text file: NUL byte at offset {sample.index(0)}")
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(sample, final=complete)
+    nuls = sample.count(0)
+    if nuls > _tolerated(len(sample)):
+        raise Rejected(f"not a text file: {nuls} NUL bytes in the first {len(sample)} bytes")
+    text = codecs.getincrementaldecoder("utf-8")("surrogateescape").decode(sample, final=complete)
+    invalid = len(INVALID_UTF8.findall(text))
+    # A UTF-8 file with a stray invalid byte is still UTF-8 (its rows with bad bytes get rejected);
+    # cp1252 text, read as UTF-8, yields almost only invalid bytes.
+    if invalid == 0 or len(NON_ASCII.findall(text)) - invalid > invalid:
         return "utf-8"
-    except UnicodeDecodeError:
-        return "latin-1" if CP1252_UNDEFINED.search(sample) else "cp1252"
+    return "latin-1" if CP1252_UNDEFINED.search(sample) else "cp1252"
 
 
 def _line_ending(text: str) -> str:
@@ -160,7 +170,7 @@ def detect(sample: bytes, complete: bool) -> tuple[Dialect, list[str]]:
         text = text[: max(text.rfind("\n"), text.rfind("\r"))]
     text = text.removeprefix("\ufeff")
     controls = len(CONTROL.findall(text))
-    if controls > max(8, len(text) // 100):
+    if controls > _tolerated(len(text)):
         raise Rejected(f"not a text file: {controls} control characters in the first {len(text)} characters")
     line_ending = _line_ending(text)
     if line_ending == "CR":

@@ -83,7 +83,7 @@ class ColumnSummary:
     def _merge_top(self, counts: pa.StructArray) -> None:
         if len(counts) > TOP_KEEP:
             self.top_exact = False
-            counts = counts.take(pc.select_k_unstable(counts, TOP_KEEP, [("counts", "descending")]))
+            counts = counts.take(pc.array_sort_indices(counts.field("counts"), order="descending")[:TOP_KEEP])
         for value, count in zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist()):
             self.top[value] = self.top.get(value, 0) + count
         if len(self.top) > TOP_KEEP:

@@ -152,6 +152,7 @@ class TypeInference:
 
     decimal: str
     alive: list[Format] = field(default_factory=list)
+    seen_values: bool = False
 
     def __post_init__(self) -> None:
         if not self.alive:
@@ -164,6 +165,7 @@ class TypeInference:
         present = values.drop_null()
         if len(present) == 0:
             return
+        self.seen_values = True
         trimmed = pc.utf8_trim_whitespace(present)
         first = trimmed[0].as_py()
         survivors = []
@@ -176,7 +178,9 @@ class TypeInference:
         self.alive = survivors
 
     def result(self) -> Format | None:
-        """The column's format, or None for string."""
+        """The column's format, or None for string (also when it holds no value at all)."""
+        if not self.seen_values:
+            return None
         names = {fmt.name for fmt in self.alive}
         for family in ("date", "datetime"):
             dmy, mdy = f"{family}_dmy", f"{family}_mdy"

@@ -1,0 +1,222 @@
+"""The pipeline end to end on real files, through a directory store."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pyarrow.parquet as pq
+import pytest
+
+from support import DATA
+
+
+def without_run_details(report: dict) -> dict:
+    """The report minus what differs between runs: timing, and the directory store's mtime-based ETag."""
+    return {k: v for k, v in report.items() if k not in ("started_at", "duration_ms", "source")}
+
+
+def rows_of(data: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
+
+
+def test_semicolon_cp1252_file_keeps_decimal_values_dates_and_zip_codes(lake):
+    report = lake.ingest("ptbr_cp1252.csv")
+
+    assert report["status"] == "processed"
+    assert report["dialect"] == {
+        "encoding": "cp1252",
+        "delimiter": ";",
+        "decimal": ",",
+        "thousands": ".",
+        "quotechar": '"',
+        "header": True,
+        "line_ending": "CRLF",
+    }
+    processed = lake.read("processed/ptbr_cp1252.csv")
+    assert not processed.startswith(b"\xef\xbb\xbf") and b"\r\n" not in processed
+    assert rows_of(processed) == [
+        ["codigo", "descricao", "preco_unitario", "data", "cep", "ativo"],
+        ["1", "Pão de açúcar", "1234.56", "2024-12-25", "00501", "true"],
+        ["2", "Feijão", "-7.5", "2025-01-01", "01310", "false"],
+        ["3", "Café", "0.1", "2025-01-31", "", "true"],
+    ]
+    columns = {c["name"]: c for c in report["columns"]}
+    assert columns["preco_unitario"]["source_name"] == "Preço Unitário"
+    assert [columns[n]["type"] for n in ("codigo", "preco_unitario", "data", "cep", "ativo")] == [
+        "integer",
+        "number",
+        "date",
+        "string",
+        "boolean",
+    ]
+    assert columns["preco_unitario"]["min"] == -7.5 and columns["preco_unitario"]["max"] == 1234.56
+    assert columns["cep"]["nulls"] == 1 and columns["cep"]["count"] == 2
+
+
+def test_rows_with_wrong_field_count_are_rejected_with_their_source_lines(lake):
+    report = lake.ingest("bad_rows.csv")
+
+    assert report["status"] == "partial"
+    assert report["rows"] == {"read": 5, "written": 3, "rejected": 2}
+    # Line 2 holds a record that spans two lines, line 5 is blank.
+    assert report["errors"] == [
+        {"line": 4, "column": None, "message": "expected 3 fields, found 2"},
+        {"line": 7, "column": None, "message": "expected 3 fields, found 4"},
+    ]
+    assert report["error_count"] == 2
+    rejected = rows_of(lake.read("quarantine/bad_rows.rejected.csv"))
+    assert rejected == [
+        ["id", "name", "score", "_extra_1", "_line", "_error"],
+        ["2", "short", "", "", "4", "expected 3 fields, found 2"],
+        ["4", "too", "many", "fields", "7", "expected 3 fields, found 4"],
+    ]
+    assert rows_of(lake.read("processed/bad_rows.csv"))[1:] == [
+        ["1", "multi\nline", "3.5"],
+        ["3", "ok", "4"],
+        ["5", "last", "6"],
+    ]
+
+
+def test_block_boundaries_do_not_change_the_result(lake, small_blocks_lake):
+    for name in ("bad_rows.csv", "ptbr_cp1252.csv", "crlf_quoted.csv", "stray_quote.csv", "types.csv"):
+        big = lake.ingest(name)
+        small = small_blocks_lake.ingest(name)
+        assert lake.read(big["outputs"]["processed"]) == small_blocks_lake.read(small["outputs"]["processed"]), name
+        assert without_run_details(big) == without_run_details(small), name
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("empty.csv", "empty file (0 bytes)"),
+        ("only_blank_lines.csv", "no usable header: the file holds only blank lines"),
+        ("blank_header.csv", "no usable header: the first row has no names"),
+        (
+            "xlsx_renamed.csv",
+            "not a text file: it is a ZIP archive (an .xlsx workbook is one): export the sheet as CSV",
+        ),
+        ("binary.csv", "not a text file: 12 NUL bytes in the first 784 bytes"),
+        ("corrupt.csv.gz", "not a valid gzip stream: truncated"),
+    ],
+)
+def test_whole_file_rejection_quarantines_the_original_bytes_with_a_reason(lake, name, reason):
+    report = lake.ingest(name)
+
+    assert report["status"] == "rejected"
+    assert report["reason"] == reason
+    assert report["outputs"]["quarantine"] == f"quarantine/{name}"
+    assert report["outputs"]["processed"] is None
+    assert lake.read(f"quarantine/{name}") == (DATA / name).read_bytes()
+    assert not any(k.startswith("processed/") for k in lake.object_keys())
+
+
+def test_gzip_input_is_decompressed_and_named_without_its_suffixes(lake):
+    report = lake.ingest("gzipped.csv.gz")
+
+    assert report["outputs"]["processed"] == "processed/gzipped.csv"
+    assert report["outputs"]["report"] == "reports/gzipped.json"
+    assert rows_of(lake.read("processed/gzipped.csv")) == [["a", "b"], ["1", "2.5"], ["3", "4"]]
+
+
+def test_string_cells_that_spreadsheets_run_as_formulas_are_prefixed_numbers_are_not(lake):
+    lake.ingest("formulas.csv")
+
+    assert rows_of(lake.read("processed/formulas.csv")) == [
+        ["id", "cell", "amount"],
+        ["1", "'=1+2", "-5"],
+        ["2", "'+cmd", "3"],
+        ["3", "'@SUM(A1)", "0"],
+        ["4", "'-x", "1"],
+        ["5", "plain", "2"],
+    ]
+
+
+def test_parquet_output_has_the_same_rows_and_names_typed(parquet_lake):
+    report = parquet_lake.ingest("ptbr_cp1252.csv")
+
+    assert report["outputs"]["processed"] == "processed/ptbr_cp1252.parquet"
+    table = pq.read_table(io.BytesIO(parquet_lake.read("processed/ptbr_cp1252.parquet")))
+    assert [str(t) for t in table.schema.types] == ["int64", "string", "double", "date32[day]", "string", "bool"]
+    assert table.column("preco_unitario").to_pylist() == [1234.56, -7.5, 0.1]
+    assert table.column("cep").to_pylist() == ["00501", "01310", None]
+
+
+def test_duplicate_and_blank_headers_are_renamed_with_warnings_and_no_column_is_dropped(lake):
+    report = lake.ingest("dup_headers.csv")
+
+    assert [(c["name"], c["source_name"]) for c in report["columns"]] == [
+        ("name", "Name"),
+        ("name_2", "name"),
+        ("column_3", ""),
+        ("preco", "Preço"),
+        ("column_5", ""),
+    ]
+    assert len(report["warnings"]) == 3
+    assert rows_of(lake.read("processed/dup_headers.csv"))[1] == ["1", "2", "3", "4", "5"]
+
+
+def test_file_without_header_gets_generated_names(lake):
+    report = lake.ingest("headerless.csv")
+
+    assert report["dialect"]["header"] is False
+    assert [(c["name"], c["source_name"], c["type"]) for c in report["columns"]] == [
+        ("column_1", None, "integer"),
+        ("column_2", None, "string"),
+        ("column_3", None, "number"),
+    ]
+    assert report["rows"]["written"] == 3
+
+
+def test_a_quote_inside_an_unquoted_field_is_kept_as_text(lake):
+    report = lake.ingest("stray_quote.csv")
+
+    assert report["status"] == "processed"
+    assert rows_of(lake.read("processed/stray_quote.csv"))[1:] == [
+        ["1", 'Monitor 27" wide', "199.9"],
+        ["2", "Cable", "5"],
+        ["3", "Desk, oak", "300"],
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "line", "message", "written"),
+    [
+        ("nul_row.csv", 3, "contains a NUL byte", 2),
+        ("invalid_utf8.csv", 3, "invalid UTF-8 byte sequence", 2),
+        ("unterminated.csv", 3, "quoted field is never closed", 1),
+    ],
+)
+def test_rows_that_cannot_be_read_are_rejected_not_the_file(lake, name, line, message, written):
+    report = lake.ingest(name)
+
+    assert report["status"] == "partial"
+    assert report["errors"][0] == {"line": line, "column": None, "message": message}
+    assert report["rows"]["written"] == written
+
+
+def test_other_encodings_and_delimiters_become_utf8_with_commas(lake):
+    assert lake.ingest("utf8_bom.csv")["dialect"]["encoding"] == "utf-8-sig"
+    assert rows_of(lake.read("processed/utf8_bom.csv")) == [["name", "city"], ["José", "São Paulo"]]
+    assert lake.ingest("utf16.csv")["dialect"]["encoding"] == "utf-16"
+    assert rows_of(lake.read("processed/utf16.csv")) == [["id", "name"], ["1", "Zoë"], ["2", "Jürgen"]]
+    assert lake.ingest("pipes.csv")["dialect"]["delimiter"] == "|"
+    assert rows_of(lake.read("processed/pipes.csv")) == [["a", "b", "c"], ["1", "x", "2.5"], ["2", "y", "3"]]
+
+
+def test_output_keys_keep_folders_spaces_accents_and_plus(lake):
+    key = "raw/vendas/2024 São Paulo+Rio.CSV"
+    report = lake.ingest("pipes.csv", key=key)
+
+    assert report["source"]["key"] == key
+    assert report["outputs"]["processed"] == "processed/vendas/2024 São Paulo+Rio.csv"
+    assert lake.exists("reports/vendas/2024 São Paulo+Rio.json")
+
+
+def test_processing_the_same_object_twice_gives_identical_outputs(lake):
+    first = lake.ingest("bad_rows.csv")
+    outputs = {k: lake.read(k) for k in lake.object_keys() if not k.startswith("reports/")}
+    second = lake.ingest("bad_rows.csv")
+
+    assert {k: lake.read(k) for k in lake.object_keys() if not k.startswith("reports/")} == outputs
+    assert without_run_details(first) == without_run_details(second)

@@ -1,0 +1,76 @@
+"""Type inference never loses data: what does not convert exactly stays text."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+
+from csvlake import types
+
+
+def infer(values: list[str | None], decimal: str = ".", chunks: int = 1) -> str:
+    inference = types.TypeInference(decimal)
+    size = max(1, len(values) // chunks)
+    for start in range(0, len(values), size):
+        inference.update(types.nulls_applied(pa.chunked_array([pa.array(values[start : start + size], pa.string())])))
+    return types.kind(inference.result())
+
+
+@pytest.mark.parametrize(
+    ("values", "decimal", "kind"),
+    [
+        (["1", "-2", "+3", "0"], ".", "integer"),
+        (["00501", "12345"], ".", "string"),
+        (["9223372036854775807", "-9223372036854775807"], ".", "integer"),
+        (["9223372036854775808", "1"], ".", "string"),
+        (["1", "2.5", "-.5", "1e3"], ".", "number"),
+        (["0.1", "12345678.123456"], ".", "number"),
+        (["0.12345678901234567", "1"], ".", "string"),
+        (["1.234,56", "7,5", "1.000"], ",", "number"),
+        (["1.234", "12.345.678"], ",", "integer"),
+        (["1,5"], ".", "string"),
+        (["true", "FALSE", "True"], ".", "boolean"),
+        (["yes", "no"], ".", "string"),
+        (["2024-02-29", "2023-12-31"], ".", "date"),
+        (["2023-02-29"], ".", "string"),
+        (["25/12/2024", "01/01/2025"], ",", "date"),
+        (["12/31/2024", "01/15/2024"], ".", "date"),
+        (["01/02/2024", "03/04/2024"], ",", "date"),
+        (["01/02/2024", "03/04/2024"], ".", "string"),
+        (["13/01/2024", "01/13/2024"], ".", "string"),
+        (["2024-01-02 10:00:05", "2024-01-02T23:59", "2024-01-03"], ".", "datetime"),
+        (["2024-01-02T10:00:00Z", "2024-01-02T10:00:00-03:00"], ".", "datetime"),
+        (["2024-01-02T10:00:00Z", "2024-01-02T10:00:00"], ".", "string"),
+        (["2024-01-02T25:00:00"], ".", "string"),
+        (["1", "x"], ".", "string"),
+        (["1", "2024-01-01"], ".", "string"),
+        (["", "NA", "null", " N/A ", None], ".", "string"),
+        (["", "7", "NULL"], ".", "integer"),
+    ],
+)
+def test_column_type_comes_from_all_values(values, decimal, kind):
+    assert infer(values, decimal) == kind
+
+
+def test_a_late_value_that_breaks_a_type_turns_the_column_to_text_in_every_chunk():
+    values = [str(i) for i in range(100)] + ["0042"]
+    assert infer(values, chunks=10) == "string"
+
+
+@pytest.mark.parametrize(
+    ("values", "decimal", "expected"),
+    [
+        (["1.234,56", "-7,5", ",5"], ",", [1234.56, -7.5, 0.5]),
+        (["1.234.567"], ",", [1234567]),
+        (["25/12/2024", "1/2/2025"], ",", ["2024-12-25", "2025-02-01"]),
+        (["2024-01-02 10:00:05.25"], ".", ["2024-01-02 10:00:05.250000"]),
+        (["2024-01-02T10:00:00-03:00"], ".", ["2024-01-02 13:00:00+00:00"]),
+        ([" true ", "FALSE"], ".", [True, False]),
+    ],
+)
+def test_conversion_keeps_every_value_exactly(values, decimal, expected):
+    inference = types.TypeInference(decimal)
+    column = types.nulls_applied(pa.chunked_array([pa.array(values)]))
+    inference.update(column)
+    converted = types.convert(column, inference.result(), decimal).to_pylist()
+    assert [str(v) if not isinstance(v, (int, float, bool)) else v for v in converted] == expected
