@@ -100,3 +100,10 @@ def test_written_objects_are_complete(s3, bucket):
             stream.write(payload[start : start + (1 << 20)])
 
     assert s3.get_object(Bucket=bucket, Key="processed/whole.csv")["Body"].read() == payload
+
+
+def test_the_test_event_s3_sends_when_notifications_are_configured_is_skipped(s3, notified_bucket):
+    handled = notified_bucket.poll_once()
+
+    assert [m.get("Event") for m in handled] == ["s3:TestEvent"]
+    assert keys_in(s3, runner.BUCKET) == set()
