@@ -96,8 +96,22 @@ def test_only_the_failed_sqs_messages_are_returned(s3, bucket, app, context):
 
     result = app.lambda_handler(event, context)
 
-    assert sorted(f["itemIdentifier"] for f in result["batchItemFailures"]) == ["broken", "missing"]
+    assert result == {"batchItemFailures": [{"itemIdentifier": "broken"}]}
     assert report_for(s3, bucket, key)["status"] == "partial"
+
+
+def test_an_object_deleted_since_its_event_is_skipped_not_retried(s3, bucket, app, context):
+    event = load("s3-put.json")
+
+    (result,) = app.lambda_handler(event, context)["results"]
+
+    assert result == {
+        "bucket": bucket,
+        "key": "raw/vendas 2024.csv",
+        "status": "skipped",
+        "reason": "object no longer exists",
+    }
+    assert keys_in(s3, bucket) == set()
 
 
 @pytest.mark.parametrize("key", ["processed/vendas.csv", "reports/x.csv", "raw/notes.txt", "landing/a.csv"])

@@ -8,6 +8,11 @@ import io
 import pyarrow.parquet as pq
 import pytest
 
+from csvlake import types
+from csvlake.config import Config
+from csvlake.events import ObjectRef
+from csvlake.local.fs import DirectoryStore
+from csvlake.pipeline import StoreError, process
 from support import DATA
 
 
@@ -220,3 +225,38 @@ def test_processing_the_same_object_twice_gives_identical_outputs(lake):
 
     assert {k: lake.read(k) for k in lake.object_keys() if not k.startswith("reports/")} == outputs
     assert without_run_details(first) == without_run_details(second)
+
+
+class FailingStore(DirectoryStore):
+    """A directory whose reads fail the way a throttled or unreachable S3 does."""
+
+    def open(self, ref):
+        raise StoreError("SlowDown")
+
+
+def test_store_failures_propagate_so_the_event_is_retried(tmp_path):
+    with pytest.raises(StoreError):
+        process(FailingStore(tmp_path), ObjectRef("lake", "raw/a.csv"), Config())
+    assert not any(tmp_path.rglob("*.json"))
+
+
+def test_an_unforeseen_error_still_ends_in_quarantine_with_a_report(lake, monkeypatch):
+    def broken(*args, **kwargs):
+        raise ValueError("simulated defect")
+
+    monkeypatch.setattr(types, "convert", broken)
+    report = lake.ingest("pipes.csv")
+
+    assert report["status"] == "rejected"
+    assert report["reason"] == "could not be processed: ValueError: simulated defect"
+    assert lake.read("quarantine/pipes.csv") == (DATA / "pipes.csv").read_bytes()
+    assert not lake.exists("processed/pipes.csv")
+
+
+def test_header_only_file_gives_an_empty_processed_copy(lake):
+    report = lake.ingest("header_only.csv", data=b"id;name\r\n")
+
+    assert report["status"] == "processed"
+    assert report["rows"] == {"read": 0, "written": 0, "rejected": 0}
+    assert lake.read("processed/header_only.csv") == b"id,name\n"
+    assert [c["type"] for c in report["columns"]] == ["string", "string"]

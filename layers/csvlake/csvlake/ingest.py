@@ -10,7 +10,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from .config import Config
 from .events import ObjectRef
 from .layout import skip_reason
-from .pipeline import ObjectStore, process
+from .pipeline import ObjectGone, ObjectStore, process
 
 
 def ingest(
@@ -25,7 +25,13 @@ def ingest(
             logger.info("skipped", extra={**where, "reason": reason})
             results.append({**where, "status": "skipped", "reason": reason})
             continue
-        report = process(store, ref, config)
+        try:
+            report = process(store, ref, config)
+        except ObjectGone as exc:
+            # Deleted (or overwritten without versioning) since the event: a retry would fail the same way.
+            logger.warning("object is gone", extra={**where, "error": str(exc)})
+            results.append({**where, "status": "skipped", "reason": "object no longer exists"})
+            continue
         rows = report["rows"]
         logger.info("ingested", extra={**where, "status": report["status"], "rows": rows, "reason": report["reason"]})
         metrics.add_metric(name=f"Files{report['status'].capitalize()}", unit=MetricUnit.Count, value=1)

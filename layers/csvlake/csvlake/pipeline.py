@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol
@@ -25,12 +26,24 @@ from .streams import GZIP_MAGIC, StreamError, gunzip, peek, read_pieces, to_utf8
 from .summary import ColumnSummary
 from .writer import ProcessedWriter, RejectedWriter
 
+log = logging.getLogger(__name__)
 # A cap on what a gzip member may expand to, so a small bomb cannot exhaust the function.
 MAX_DECOMPRESSED_BYTES = 64 * 1024**3
 
 
+class StoreError(Exception):
+    """The object store failed (network, throttling, permissions): retrying the event may help."""
+
+
+class ObjectGone(StoreError):
+    """The object named by the event no longer exists: there is nothing to retry."""
+
+
 class ObjectStore(Protocol):
-    """Where objects are read and written: S3 in Lambda, a directory for the CLI and tests."""
+    """Where objects are read and written: S3 in Lambda, a directory for the CLI and tests.
+
+    Failures of the store itself are raised as StoreError (ObjectGone for a missing object).
+    """
 
     def open(self, ref: ObjectRef) -> tuple[BinaryIO, ObjectRef]:
         """A stream of the object's bytes, and the ref completed with the version being read."""
@@ -143,12 +156,23 @@ def process(store: ObjectStore, ref: ObjectRef, config: Config, now=lambda: dt.d
         found, report.source = inspect(store, ref, config)
         report.dialect = found.dialect.as_report()
         _write(store, report.source, config, found, report)
+    except StoreError:
+        raise
     except (Rejected, StreamError, ReadError) as exc:
-        report.reject(str(exc))
-        report.read = report.written = report.rejected = 0
-        report.columns, report.errors, report.error_count = [], [], 0
-        store.copy(report.source, bucket, keys.quarantine)
-        report.outputs.update(processed=None, rejected_rows=None, quarantine=keys.quarantine)
+        _reject(store, report, keys.quarantine, str(exc))
+    except Exception as exc:
+        # A file that trips an unforeseen error must still end in a visible place, not in a retry loop.
+        log.exception("unexpected error processing s3://%s/%s", ref.bucket, ref.key)
+        _reject(store, report, keys.quarantine, f"could not be processed: {type(exc).__name__}: {exc}")
     document = report.as_dict(now())
     store.put(bucket, keys.report, to_json(document), "application/json")
     return document
+
+
+def _reject(store: ObjectStore, report: Report, quarantine: str, reason: str) -> None:
+    """Whole-file rejection: the original bytes go to quarantine and the report says why."""
+    report.reject(reason)
+    report.read = report.written = report.rejected = 0
+    report.columns, report.errors, report.error_count = [], [], 0
+    store.copy(report.source, report.outputs["bucket"], quarantine)
+    report.outputs.update(processed=None, rejected_rows=None, quarantine=quarantine)

@@ -11,8 +11,10 @@ from typing import BinaryIO
 import boto3
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config as BotoConfig
+from botocore.exceptions import BotoCoreError, ClientError
 
 from .events import ObjectRef
+from .pipeline import ObjectGone, StoreError
 
 # Parts of 16 MiB, four in flight: the upload overlaps parsing while bounding memory to ~100 MB.
 TRANSFER = TransferConfig(multipart_threshold=16 * 1024**2, multipart_chunksize=16 * 1024**2, max_concurrency=4)
@@ -91,6 +93,32 @@ class _Pipe:
         return out
 
 
+@contextlib.contextmanager
+def _store_errors(what: str) -> Iterator[None]:
+    """boto3's exceptions, in the core's terms: gone, or a store failure worth a retry."""
+    try:
+        yield
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code in ("NoSuchKey", "404", "NoSuchVersion"):
+            raise ObjectGone(f"{what}: {code}") from exc
+        raise StoreError(f"{what}: {exc}") from exc
+    except BotoCoreError as exc:
+        raise StoreError(f"{what}: {exc}") from exc
+
+
+class _Body:
+    """The GetObject stream, its read errors (reset connections, timeouts) raised as StoreError."""
+
+    def __init__(self, body, what: str) -> None:
+        self._body = body
+        self._what = what
+
+    def read(self, size: int = -1) -> bytes:
+        with _store_errors(self._what):
+            return self._body.read(size)
+
+
 class S3Store:
     def __init__(self, s3=None) -> None:
         self.s3 = s3 or client()
@@ -101,7 +129,9 @@ class S3Store:
             args["VersionId"] = ref.version_id
         elif ref.etag:
             args["IfMatch"] = ref.etag
-        response = self.s3.get_object(**args)
+        what = f"reading s3://{ref.bucket}/{ref.key}"
+        with _store_errors(what):
+            response = self.s3.get_object(**args)
         resolved = ObjectRef(
             bucket=ref.bucket,
             key=ref.key,
@@ -110,7 +140,7 @@ class S3Store:
             version_id=response.get("VersionId") or ref.version_id,
             sequencer=ref.sequencer,
         )
-        return response["Body"], resolved
+        return _Body(response["Body"], what), resolved
 
     @contextlib.contextmanager
     def writer(self, bucket: str, key: str, content_type: str) -> Iterator[BinaryIO]:
@@ -133,19 +163,23 @@ class S3Store:
             pipe.finish(UploadAborted(str(exc)))
             thread.join()
             if failure and not isinstance(failure[0], UploadAborted):
-                raise failure[0] from exc
+                with _store_errors(f"writing s3://{bucket}/{key}"):
+                    raise failure[0] from exc
             raise
         pipe.finish()
         thread.join()
         if failure:
-            raise failure[0]
+            with _store_errors(f"writing s3://{bucket}/{key}"):
+                raise failure[0]
 
     def put(self, bucket: str, key: str, data: bytes, content_type: str) -> None:
-        self.s3.put_object(Bucket=bucket, Key=key, Body=data, ContentType=content_type)
+        with _store_errors(f"writing s3://{bucket}/{key}"):
+            self.s3.put_object(Bucket=bucket, Key=key, Body=data, ContentType=content_type)
 
     def copy(self, ref: ObjectRef, bucket: str, key: str) -> None:
         source = {"Bucket": ref.bucket, "Key": ref.key}
         if ref.version_id:
             source["VersionId"] = ref.version_id
         # The managed copy switches to multipart copy above 5 GB, the limit of one CopyObject.
-        self.s3.copy(source, bucket, key, Config=TRANSFER)
+        with _store_errors(f"copying s3://{ref.bucket}/{ref.key} to s3://{bucket}/{key}"):
+            self.s3.copy(source, bucket, key, Config=TRANSFER)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ..events import ObjectRef
+from ..pipeline import ObjectGone
 
 
 class DirectoryStore:
@@ -26,7 +27,10 @@ class DirectoryStore:
 
     def open(self, ref: ObjectRef) -> tuple[BinaryIO, ObjectRef]:
         path = self.path(ref.bucket, ref.key)
-        stream = path.open("rb")
+        try:
+            stream = path.open("rb")
+        except FileNotFoundError as exc:
+            raise ObjectGone(str(path)) from exc
         stat = os.fstat(stream.fileno())
         etag = f"{int(stat.st_mtime_ns):x}-{stat.st_size:x}"
         return stream, ObjectRef(ref.bucket, ref.key, stat.st_size, ref.etag or etag, ref.version_id, ref.sequencer)
