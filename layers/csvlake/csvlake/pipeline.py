@@ -20,7 +20,7 @@ from .dialect import SAMPLE_BYTES, Dialect, Rejected, detect
 from .events import ObjectRef
 from .layout import OutputKeys
 from .names import output_names
-from .reader import Chunk, ReadError, read_rows
+from .reader import MAX_RECORD_BYTES, Chunk, ReadError, read_rows
 from .report import Report, to_json
 from .streams import GZIP_MAGIC, StreamError, gunzip, peek, read_pieces, to_utf8
 from .summary import ColumnSummary
@@ -70,8 +70,13 @@ def _text(store: ObjectStore, ref: ObjectRef) -> tuple[bytes, bool, Iterator[byt
     magic, pieces = peek(pieces, len(GZIP_MAGIC))
     if magic == GZIP_MAGIC:
         pieces = gunzip(pieces, MAX_DECOMPRESSED_BYTES)
-    sample, pieces = peek(pieces, SAMPLE_BYTES + 1)
-    return sample[:SAMPLE_BYTES], len(sample) <= SAMPLE_BYTES, pieces, ref
+    size = SAMPLE_BYTES
+    while True:
+        sample, pieces = peek(pieces, size + 1)
+        # Very wide files: the sample must hold the header and a row after it.
+        if len(sample) <= size or sample.count(b"\n") > 2 or size >= MAX_RECORD_BYTES:
+            return sample[:size], len(sample) <= size, pieces, ref
+        size *= 4
 
 
 def _chunks(pieces: Iterator[bytes], dialect: Dialect, ncols: int, config: Config) -> Iterator[Chunk]:

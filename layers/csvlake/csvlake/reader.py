@@ -190,12 +190,12 @@ def read_rows(
         frame = _Frame(buf, delimiter, final)
         if frame.cut == 0 and not final:
             if len(buf) > MAX_RECORD_BYTES:
-                raise ReadError(f"a record starting at line {line} is longer than {MAX_RECORD_BYTES} bytes")
-            piece = next(source, None)
-            if piece is None:
-                final = True
-            else:
+                raise ReadError(f"a record starting at line {line} is longer than {MAX_RECORD_BYTES // 2**20} MiB")
+            # A record longer than a block: double the buffer before scanning it again.
+            target = 2 * len(buf)
+            while len(buf) < target and (piece := next(source, None)) is not None:
                 buf += piece
+            final = len(buf) < target
             continue
         block, buf = buf[: frame.cut], buf[frame.cut :]
         if header_pending:
