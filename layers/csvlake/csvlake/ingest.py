@@ -10,7 +10,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from .config import Config
 from .events import ObjectRef
 from .layout import skip_reason
-from .pipeline import ObjectGone, ObjectStore, process
+from .pipeline import ObjectGone, ObjectStore, Superseded, process
 
 
 def ingest(
@@ -27,6 +27,10 @@ def ingest(
             continue
         try:
             report = process(store, ref, config)
+        except Superseded as exc:
+            logger.info("superseded", extra={**where, "reason": str(exc)})
+            results.append({**where, "status": "superseded", "reason": str(exc)})
+            continue
         except ObjectGone as exc:
             # Deleted (or overwritten without versioning) since the event: a retry would fail the same way.
             logger.warning("object is gone", extra={**where, "error": str(exc)})

@@ -39,6 +39,10 @@ class ObjectGone(StoreError):
     """The object named by the event no longer exists: there is nothing to retry."""
 
 
+class Superseded(Exception):
+    """The object was overwritten after the event: the newer object's own event will process it."""
+
+
 class ObjectStore(Protocol):
     """Where objects are read and written: S3 in Lambda, a directory for the CLI and tests.
 
@@ -46,7 +50,10 @@ class ObjectStore(Protocol):
     """
 
     def open(self, ref: ObjectRef) -> tuple[BinaryIO, ObjectRef]:
-        """A stream of the object's bytes, and the ref completed with the version being read."""
+        """A stream of the object's bytes, and the ref completed with the version being read.
+
+        Raises Superseded if `ref` names a version or ETag that is no longer the object's latest.
+        """
 
     def writer(self, bucket: str, key: str, content_type: str) -> contextlib.AbstractContextManager[BinaryIO]:
         """A stream whose object appears only when the block exits without an exception."""
@@ -161,7 +168,7 @@ def process(store: ObjectStore, ref: ObjectRef, config: Config, now=lambda: dt.d
         found, report.source = inspect(store, ref, config)
         report.dialect = found.dialect.as_report()
         _write(store, report.source, config, found, report)
-    except StoreError:
+    except (StoreError, Superseded):
         raise
     except (Rejected, StreamError, ReadError) as exc:
         _reject(store, report, keys.quarantine, str(exc))

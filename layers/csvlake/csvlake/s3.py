@@ -14,7 +14,7 @@ from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .events import ObjectRef
-from .pipeline import ObjectGone, StoreError
+from .pipeline import ObjectGone, StoreError, Superseded
 
 # Parts of 16 MiB, four in flight: the upload overlaps parsing while bounding memory to ~100 MB.
 TRANSFER = TransferConfig(multipart_threshold=16 * 1024**2, multipart_chunksize=16 * 1024**2, max_concurrency=4)
@@ -93,13 +93,22 @@ class _Pipe:
         return out
 
 
+def _quoted(etag: str) -> str:
+    # Entity tags are quoted (RFC 9110); moto's HeadObject, unlike S3, matches only that form.
+    return f'"{etag}"'
+
+
+def _code(exc: BaseException | None) -> str:
+    return exc.response.get("Error", {}).get("Code", "") if isinstance(exc, ClientError) else ""
+
+
 @contextlib.contextmanager
 def _store_errors(what: str) -> Iterator[None]:
     """boto3's exceptions, in the core's terms: gone, or a store failure worth a retry."""
     try:
         yield
     except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "")
+        code = _code(exc)
         if code in ("NoSuchKey", "404", "NoSuchVersion"):
             raise ObjectGone(f"{what}: {code}") from exc
         raise StoreError(f"{what}: {exc}") from exc
@@ -124,14 +133,24 @@ class S3Store:
         self.s3 = s3 or client()
 
     def open(self, ref: ObjectRef) -> tuple[BinaryIO, ObjectRef]:
+        what = f"reading s3://{ref.bucket}/{ref.key}"
         args = {"Bucket": ref.bucket, "Key": ref.key}
         if ref.version_id:
+            # An old version stays readable in a versioned bucket; only the latest may write outputs.
+            with _store_errors(what):
+                latest = self.s3.head_object(**args).get("VersionId")
+            if latest != ref.version_id:
+                raise Superseded(f"{what}: version {ref.version_id} is no longer the latest ({latest})")
             args["VersionId"] = ref.version_id
         elif ref.etag:
-            args["IfMatch"] = ref.etag
-        what = f"reading s3://{ref.bucket}/{ref.key}"
-        with _store_errors(what):
-            response = self.s3.get_object(**args)
+            args["IfMatch"] = _quoted(ref.etag)
+        try:
+            with _store_errors(what):
+                response = self.s3.get_object(**args)
+        except StoreError as exc:
+            if _code(exc.__cause__) in ("PreconditionFailed", "412"):
+                raise Superseded(f"{what}: the object no longer has ETag {ref.etag}") from exc
+            raise
         resolved = ObjectRef(
             bucket=ref.bucket,
             key=ref.key,
@@ -178,8 +197,11 @@ class S3Store:
 
     def copy(self, ref: ObjectRef, bucket: str, key: str) -> None:
         source = {"Bucket": ref.bucket, "Key": ref.key}
+        extra = {}
         if ref.version_id:
             source["VersionId"] = ref.version_id
+        elif ref.etag:
+            extra["CopySourceIfMatch"] = _quoted(ref.etag)
         # The managed copy switches to multipart copy above 5 GB, the limit of one CopyObject.
         with _store_errors(f"copying s3://{ref.bucket}/{ref.key} to s3://{bucket}/{key}"):
-            self.s3.copy(source, bucket, key, Config=TRANSFER)
+            self.s3.copy(source, bucket, key, ExtraArgs=extra, Config=TRANSFER)
