@@ -260,3 +260,21 @@ def test_header_only_file_gives_an_empty_processed_copy(lake):
     assert report["rows"] == {"read": 0, "written": 0, "rejected": 0}
     assert lake.read("processed/header_only.csv") == b"id,name\n"
     assert [c["type"] for c in report["columns"]] == ["string", "string"]
+
+
+def test_cp1252_file_whose_first_part_is_plain_ascii_is_read_as_cp1252(lake):
+    head = "id;nome;valor\r\n" + "".join(f"{i};cliente {i};{i},50\r\n" for i in range(30_000))
+    data = (head + "30000;João;1.234,56\r\n").encode("cp1252")
+    assert len(head) > 256 * 1024 and data[:300_000].isascii()
+
+    report = lake.ingest("late_accents.csv", data=data)
+
+    assert report["status"] == "processed" and report["dialect"]["encoding"] == "cp1252"
+    assert rows_of(lake.read("processed/late_accents.csv"))[-1] == ["30000", "João", "1234.56"]
+
+
+def test_a_header_of_non_latin_letters_gets_a_generated_name_and_says_why(lake):
+    report = lake.ingest("jp.csv", data="名前,age\nたろう,3\n".encode())
+
+    assert [(c["name"], c["source_name"]) for c in report["columns"]] == [("column_1", "名前"), ("age", "age")]
+    assert report["warnings"] == ["column 1 header '名前' has no ASCII letter or digit; named 'column_1'"]

@@ -6,6 +6,7 @@ import codecs
 import csv
 import io
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from .types import BOOLEAN_PATTERN, formats, number_pattern
@@ -77,13 +78,40 @@ def detect_encoding(sample: bytes, complete: bool) -> str:
     nuls = sample.count(0)
     if nuls > _tolerated(len(sample)):
         raise Rejected(f"not a text file: {nuls} NUL bytes in the first {len(sample)} bytes")
-    text = codecs.getincrementaldecoder("utf-8")("surrogateescape").decode(sample, final=complete)
-    invalid = len(INVALID_UTF8.findall(text))
+    evidence = Utf8Evidence()
+    evidence.add(sample, final=complete)
     # A UTF-8 file with a stray invalid byte is still UTF-8 (its rows with bad bytes get rejected);
     # cp1252 text, read as UTF-8, yields almost only invalid bytes.
-    if invalid == 0 or len(NON_ASCII.findall(text)) - invalid > invalid:
+    if evidence.invalid == 0 or evidence.valid > evidence.invalid:
         return "utf-8"
     return "latin-1" if CP1252_UNDEFINED.search(sample) else "cp1252"
+
+
+class Utf8Evidence:
+    """Counts multibyte characters that decode as UTF-8 and bytes that do not, across pieces."""
+
+    def __init__(self) -> None:
+        self.valid = 0
+        self.invalid = 0
+        self._decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
+
+    def add(self, piece: bytes, final: bool = False) -> None:
+        if piece.isascii() and not final:
+            return
+        text = self._decoder.decode(piece, final=final)
+        invalid = len(INVALID_UTF8.findall(text))
+        self.invalid += invalid
+        self.valid += len(NON_ASCII.findall(text)) - invalid
+
+    def watch(self, pieces: Iterable[bytes]) -> Iterator[bytes]:
+        for piece in pieces:
+            self.add(piece)
+            yield piece
+
+    @property
+    def legacy(self) -> bool:
+        """Bytes that are not UTF-8 and no character that is: an 8-bit encoding such as cp1252."""
+        return self.invalid > 0 and self.valid == 0
 
 
 def _line_ending(text: str) -> str:
@@ -133,7 +161,10 @@ def _decimal(rows: list[list[str]], delimiter: str) -> str:
                 comma += 1
             elif DOT_DECIMAL.match(value) and not THOUSANDS_ONLY.match(value):
                 dot += 1
-    return "," if comma > dot else "."
+    if comma > dot:
+        return ","
+    # `;` is the list separator of decimal-comma locales: there, 1.234 is one thousand two hundred thirty-four.
+    return "," if delimiter == ";" and dot == 0 else "."
 
 
 def _typed(value: str, decimal: str) -> bool:
@@ -156,14 +187,15 @@ def _has_header(rows: list[list[str]], decimal: str) -> bool:
     return votes >= 0
 
 
-def detect(sample: bytes, complete: bool) -> tuple[Dialect, list[str]]:
+def detect(sample: bytes, complete: bool, encoding: str | None = None) -> tuple[Dialect, list[str]]:
     """The dialect and the header's names (or generated names when there is no header).
 
-    `complete` says the sample is the whole file. Raises Rejected for files that cannot be CSV.
+    `complete` says the sample is the whole file; `encoding` overrides detection.
+    Raises Rejected for files that cannot be CSV.
     """
     if not sample:
         raise Rejected("empty file (0 bytes)")
-    encoding = detect_encoding(sample, complete)
+    encoding = encoding or detect_encoding(sample, complete)
     text = sample.decode(encoding, errors="replace")
     if not complete:
         # The last line of a sample is usually cut short.

@@ -23,7 +23,8 @@ def output_names(source_names: list[str]) -> tuple[list[str], list[str]]:
         base = snake_case(source)
         if not base:
             base = f"column_{position}"
-            warnings.append(f"column {position} has a blank header; named {base!r}")
+            why = "has a blank header" if not source.strip() else f"header {source!r} has no ASCII letter or digit"
+            warnings.append(f"column {position} {why}; named {base!r}")
         name, n = base, 1
         while name in used:
             n += 1

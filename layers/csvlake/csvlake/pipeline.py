@@ -16,7 +16,7 @@ from typing import BinaryIO, Protocol
 
 from . import types
 from .config import Config
-from .dialect import SAMPLE_BYTES, Dialect, Rejected, detect
+from .dialect import SAMPLE_BYTES, Dialect, Rejected, Utf8Evidence, detect
 from .events import ObjectRef
 from .layout import OutputKeys
 from .names import output_names
@@ -91,10 +91,16 @@ def _chunks(pieces: Iterator[bytes], dialect: Dialect, ncols: int, config: Confi
     return read_rows(utf8, dialect, ncols, skip_header=dialect.header, block_size=config.block_size)
 
 
-def inspect(store: ObjectStore, ref: ObjectRef, config: Config) -> tuple[Inspection, ObjectRef]:
+def inspect(
+    store: ObjectStore, ref: ObjectRef, config: Config, encoding: str | None = None
+) -> tuple[Inspection, ObjectRef]:
     """First pass: the dialect, and every column's type from all of its values."""
     sample, complete, pieces, ref = _text(store, ref)
-    dialect, source_names = detect(sample, complete)
+    dialect, source_names = detect(sample, complete, encoding)
+    # An all-ASCII sample reads as UTF-8; the rest of the file decides whether it really is.
+    utf8 = Utf8Evidence() if dialect.encoding == "utf-8" and not complete and sample.isascii() else None
+    if utf8:
+        pieces = utf8.watch(pieces)
     inference = [types.TypeInference(dialect.decimal) for _ in source_names]
     extra = 0
     for chunk in _chunks(pieces, dialect, len(source_names), config):
@@ -102,6 +108,8 @@ def inspect(store: ObjectStore, ref: ObjectRef, config: Config) -> tuple[Inspect
             evidence.update(types.nulls_applied(column))
         for row in chunk.bad_rows:
             extra = max(extra, len(row.fields) - len(source_names))
+    if utf8 and utf8.legacy:
+        return inspect(store, ref, config, encoding="cp1252")
     return Inspection(dialect, source_names, [e.result() for e in inference], extra), ref
 
 

@@ -135,9 +135,14 @@ def _exact_in_float(text: str, decimal: str) -> bool:
 def _lossless(values: pa.ChunkedArray, fmt: Format, decimal: str) -> bool:
     """Whether every value (already matching `fmt`) converts exactly."""
     if fmt.kind in ("integer", "number"):
-        long_values = values.filter(pc.greater_equal(pc.utf8_length(values), FLOAT_SAFE_LENGTH)).to_pylist()
+        # Long texts may hold more digits than float64 keeps; exponents may overflow or underflow it.
+        risky = pc.or_(
+            pc.greater_equal(pc.utf8_length(values), FLOAT_SAFE_LENGTH),
+            pc.match_substring(values, "e", ignore_case=True),
+        )
+        long_values = values.filter(risky).to_pylist()
         if fmt.kind == "integer":
-            return all(abs(int(v.strip().replace(".", ""))) <= INT64_MAX for v in long_values)
+            return all(-INT64_MAX - 1 <= int(v.strip().replace(".", "")) <= INT64_MAX for v in long_values)
         return all(_exact_in_float(v.strip(), decimal) for v in long_values)
     try:
         convert(values, fmt, decimal)

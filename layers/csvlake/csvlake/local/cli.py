@@ -56,12 +56,18 @@ def demo(args: argparse.Namespace) -> int:
         _download(s3, Path(args.out))
         print(f"All outputs were copied to {args.out}/ (processed/, reports/, quarantine/).")
         print("To drop your own file: run `make serve`, then in another terminal:")
-        print(
-            f"  .venv/bin/aws --endpoint-url http://127.0.0.1:{runner.DEFAULT_PORT} s3 cp my.csv s3://{runner.BUCKET}/raw/"
-        )
+        print(_upload_hint(f"http://127.0.0.1:{runner.DEFAULT_PORT}", config))
         return 0
     finally:
         server.stop()
+
+
+def _upload_hint(endpoint: str, config: Config) -> str:
+    # The local endpoint accepts any credentials, but the AWS CLI refuses to run without some.
+    return (
+        f"  AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION={runner.REGION} "
+        f".venv/bin/aws --endpoint-url {endpoint} s3 cp my.csv s3://{runner.BUCKET}/{config.raw_prefix}"
+    )
 
 
 def _download(s3, out: Path) -> None:
@@ -77,13 +83,14 @@ def serve(args: argparse.Namespace) -> int:
     print(
         f"local S3 endpoint {endpoint}, bucket {runner.BUCKET}; drop files into s3://{runner.BUCKET}/{config.raw_prefix}"
     )
-    print(f"  e.g. .venv/bin/aws --endpoint-url {endpoint} s3 cp my.csv s3://{runner.BUCKET}/{config.raw_prefix}")
+    print(_upload_hint(endpoint, config))
     print("Ctrl-C to stop.", flush=True)
     try:
         while True:
             for body in loop.poll_once(wait_seconds=5):
                 for ref in object_refs(body):
-                    if skip_reason(ref.key, config):
+                    if reason := skip_reason(ref.key, config):
+                        print(f"skipped   {ref.key}  ({reason})", flush=True)
                         continue
                     report = _report(s3, ref.bucket, ref.key, config)
                     print(show.one_line(report) if report else f"no report for {ref.key}", flush=True)
@@ -103,7 +110,9 @@ def invoke(args: argparse.Namespace) -> int:
     config = Config.from_env()
     s3 = boto3.client("s3", endpoint_url=args.endpoint)
     for ref in event_refs(event):
-        if not skip_reason(ref.key, config) and (report := _report(s3, ref.bucket, ref.key, config)):
+        report = None if skip_reason(ref.key, config) else _report(s3, ref.bucket, ref.key, config)
+        # After a superseded event, the report there belongs to the newer object: not this one's.
+        if report and (not ref.etag or report["source"]["etag"] == ref.etag):
             print(show.summary(report))
     return 0
 

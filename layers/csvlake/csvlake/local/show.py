@@ -8,6 +8,8 @@ MAX_WIDTH = 24
 
 
 def _cell(value: Any, width: int) -> str:
+    if isinstance(value, bool):
+        value = str(value).lower()
     text = "" if value is None else (f"{value:.6g}" if isinstance(value, float) else str(value))
     text = text.replace("\r", "\\r").replace("\n", "\\n")
     return text if len(text) <= width else text[: width - 1] + "…"
