@@ -25,7 +25,7 @@ from support import DATA
         (b"a\tb\n1.234\t2\n", "utf-8", "\t", "."),
         (b"name\nAna\nBo\n", "utf-8", ",", "."),
         (b'a,b\n"x;y;z",1\n"p;q;r",2\n', "utf-8", ",", "."),
-        (b"a\x81b,c\n1,2\n", "latin-1", ",", "."),
+        (b"a\x81b,c\n1,2\n", "cp1252", ",", "."),
     ],
 )
 def test_encoding_delimiter_and_decimal(data, encoding, delimiter, decimal):

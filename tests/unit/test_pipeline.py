@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 
 import pyarrow.parquet as pq
@@ -13,7 +14,7 @@ from csvlake.config import Config
 from csvlake.events import ObjectRef
 from csvlake.local.fs import DirectoryStore
 from csvlake.pipeline import StoreError, process
-from support import DATA
+from support import DATA, LocalLake
 
 
 def without_run_details(report: dict) -> dict:
@@ -278,3 +279,81 @@ def test_a_header_of_non_latin_letters_gets_a_generated_name_and_says_why(lake):
 
     assert [(c["name"], c["source_name"]) for c in report["columns"]] == [("column_1", "名前"), ("age", "age")]
     assert report["warnings"] == ["column 1 header '名前' has no ASCII letter or digit; named 'column_1'"]
+
+
+STRAY = b'id,desc,qty\n1,27" monitor,3\n'
+
+
+@pytest.mark.parametrize(
+    ("data", "status", "rows", "errors"),
+    [
+        # A quote inside an unquoted field is text, wherever it stands, and nothing after it is lost.
+        (STRAY + b"2,item,5\n" * 10, "processed", [["1", '27" monitor', "3"]] + [["2", "item", "5"]] * 10, []),
+        (b"item,size,qty\nrod,1,3\nrod 5'11\",1,3\n", "processed", [["rod", "1", "3"], ["rod 5'11\"", "1", "3"]], []),
+        (b'name,size (")\na,1\nb,2\nc,3\n', "processed", [["a", "1"], ["b", "2"], ["c", "3"]], []),
+        # A row with one field too many is rejected; the next row is not shifted into its place.
+        (b"name,height\nBob,5'11\",6'2\"\nAl,6\n", "partial", [["Al", "6"]], [(2, "expected 2 fields, found 3")]),
+        # A field longer than the csv module's default limit, in a block it has to parse.
+        (
+            b'id,text,n\n1,"' + b"x" * 140_000 + b'",2\n2,5\'11",6\'2"\n',
+            "processed",
+            [["1", "x" * 140_000, "2"], ["2", "5'11\"", "6'2\""]],
+            [],
+        ),
+        # Lines of nothing but spaces, tabs or DOS's end-of-file mark are blank lines.
+        (b"a,b\n1,2\n   \n\t\n3,4\n\x1a", "processed", [["1", "2"], ["3", "4"]], []),
+        (b"i\n+5\n3\n", "processed", [["5"], ["3"]], []),
+        (
+            "Nome;Valor (R$, mil)\nJoão;1,5\nMaria;2,75\n".encode(),
+            "processed",
+            [["João", "1.5"], ["Maria", "2.75"]],
+            [],
+        ),
+        # cp1252 with one byte it leaves undefined: the other bytes keep their cp1252 meaning.
+        (
+            b"nome;valor\n\x80 caf\xe9;1\nx\x81;2\n\x93aspas\x94;3\n",
+            "processed",
+            [["€ café", "1"], ["x\x81", "2"], ["“aspas”", "3"]],
+            [],
+        ),
+    ],
+)
+@pytest.mark.parametrize("block_size", [64, 8 * 1024 * 1024])
+def test_hostile_quoting_and_odd_bytes_lose_nothing(tmp_path, data, status, rows, errors, block_size):
+    lake = LocalLake(tmp_path, Config(block_size=block_size))
+    report = lake.ingest("case.csv", data=data)
+
+    assert report["status"] == status
+    assert rows_of(lake.read("processed/case.csv"))[1:] == rows
+    assert [(e["line"], e["message"]) for e in report["errors"]] == errors
+
+
+def test_a_stray_quote_in_a_file_larger_than_a_block_keeps_every_row(tmp_path):
+    lake = LocalLake(tmp_path, Config(block_size=4096))
+    report = lake.ingest("big.csv", data=STRAY + b"2,item,5\n" * 20_000)
+
+    assert report["rows"] == {"read": 20_001, "written": 20_001, "rejected": 0}
+
+
+def test_statistics_of_huge_numbers_stay_valid_json(lake):
+    report = lake.ingest("huge.csv", data=b"x\n1.7e308\n1.7e308\n")
+
+    column = report["columns"][0]
+    assert (column["type"], column["mean"], column["std"]) == ("number", None, None)
+    assert b"Infinity" not in lake.read("reports/huge.json") and b"NaN" not in lake.read("reports/huge.json")
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        ("a,b\n1,2\n".encode("utf-16-le"), "not a text file: 8 NUL bytes in the first 16 bytes"),
+    ],
+)
+def test_utf16_without_bom_is_rejected_rather_than_misread(lake, data, reason):
+    assert lake.ingest("u16.csv", data=data)["reason"] == reason
+
+
+def test_gzip_with_zero_padding_after_the_member_is_read(lake):
+    report = lake.ingest("padded.csv.gz", data=gzip.compress(b"a,b\n1,2\n", mtime=0) + b"\x00" * 512)
+
+    assert report["status"] == "processed" and report["rows"]["written"] == 1

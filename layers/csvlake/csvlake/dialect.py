@@ -13,7 +13,8 @@ from .types import BOOLEAN_PATTERN, formats, number_pattern
 
 SAMPLE_BYTES = 256 * 1024
 SAMPLE_ROWS = 500
-DELIMITERS = (",", ";", "\t", "|")
+# On a tie, the first wins: `,` comes last because it is the likeliest to appear inside values.
+DELIMITERS = (";", "\t", "|", ",")
 # Signatures of files that are often renamed or exported to `.csv` by mistake.
 SIGNATURES = {
     b"PK\x03\x04": "a ZIP archive (an .xlsx workbook is one): export the sheet as CSV",
@@ -24,7 +25,6 @@ SIGNATURES = {
     b"PAR1": "a Parquet file",
     b"\x1f\x8b": "gzip data inside gzip data",
 }
-CP1252_UNDEFINED = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
 INVALID_UTF8 = re.compile("[\udc80-\udcff]")
 NON_ASCII = re.compile("[^\x00-\x7f]")
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -76,7 +76,8 @@ def detect_encoding(sample: bytes, complete: bool) -> str:
         if sample.startswith(magic):
             raise Rejected(f"not a text file: it is {what}")
     nuls = sample.count(0)
-    if nuls > _tolerated(len(sample)):
+    # Every other byte NUL: UTF-16 without its BOM, which cannot be told from binary reliably.
+    if nuls > _tolerated(len(sample)) or 4 * nuls >= len(sample):
         raise Rejected(f"not a text file: {nuls} NUL bytes in the first {len(sample)} bytes")
     evidence = Utf8Evidence()
     evidence.add(sample, final=complete)
@@ -84,7 +85,9 @@ def detect_encoding(sample: bytes, complete: bool) -> str:
     # cp1252 text, read as UTF-8, yields almost only invalid bytes.
     if evidence.invalid == 0 or evidence.valid > evidence.invalid:
         return "utf-8"
-    return "latin-1" if CP1252_UNDEFINED.search(sample) else "cp1252"
+    # cp1252 is latin-1 plus printable characters in 0x80-0x9f; the five bytes it leaves undefined
+    # are read as latin-1 (streams.to_utf8), so no byte is lost either way.
+    return "cp1252"
 
 
 class Utf8Evidence:
@@ -147,6 +150,8 @@ def _delimiter(text: str) -> tuple[str, list[list[str]]]:
         if best is None or score > best[0]:
             best = (score, delimiter, rows)
     assert best is not None
+    if not best[0][0]:
+        return ",", _rows(text, ",")  # one column: no delimiter to go by, so the standard one
     return best[1], best[2]
 
 

@@ -81,7 +81,7 @@ def _text(store: ObjectStore, ref: ObjectRef) -> tuple[bytes, bool, Iterator[byt
     while True:
         sample, pieces = peek(pieces, size + 1)
         # Very wide files: the sample must hold the header and a row after it.
-        if len(sample) <= size or sample.count(b"\n") > 2 or size >= MAX_RECORD_BYTES:
+        if len(sample) <= size or max(sample.count(b"\n"), sample.count(b"\r")) > 2 or size >= MAX_RECORD_BYTES:
             return sample[:size], len(sample) <= size, pieces, ref
         size *= 4
 

@@ -3,8 +3,9 @@
 Each block handed to pandas holds whole records only. Record boundaries, field counts and source line
 numbers come from a vectorised scan of the bytes (newlines and delimiters outside quotes), so a row
 with the wrong number of fields is caught whatever its length, and rejected with the line where it
-starts. Where the scan and the parser disagree (a stray quote inside an unquoted field, invalid
-UTF-8), the block is parsed again by Python's csv module, which reports every row with its line.
+starts. The scan assumes RFC 4180 quoting; a block where a quote stands inside an unquoted field
+(`27" monitor`), or where pandas disagrees with the scan, is framed and parsed by Python's csv
+module instead, which reads such quotes as text, as pandas does (docs/adr/0001-record-framing.md).
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from .dialect import Dialect
 
 NEWLINE, CR, QUOTE = 10, 13, 34
 MAX_RECORD_BYTES = 64 * 1024 * 1024
+# What a line may hold and still count as blank: spaces, tabs, CR and DOS's end-of-file mark.
+BLANK_BYTES = b" \t\r\x1a"
+csv.field_size_limit(MAX_RECORD_BYTES)
 
 
 class ReadError(ValueError):
@@ -47,79 +51,148 @@ class Chunk:
         return len(self.columns[0]) if self.columns else 0
 
 
-def split_record(text: str, delimiter: str) -> list[list[str]]:
-    try:
-        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', doublequote=True))
-    except csv.Error:
-        return [[text]]
+def _columns(rows: list[list[str]], ncols: int) -> list[pa.ChunkedArray]:
+    return [pa.chunked_array([pa.array([r[i] for r in rows], pa.string())]) for i in range(ncols)]
 
 
-def _decode(data: bytes) -> str:
-    return data.decode("utf-8", "replace")
+def _rfc_quotes(arr: np.ndarray, delimiter: int) -> bool:
+    """Whether every quote opens a field, closes one, or is half of a `""` escape.
+
+    Under that condition, counting quotes tells exactly which bytes are inside quoted fields.
+    """
+    quotes = np.flatnonzero(arr == QUOTE)
+    if len(quotes) == 0:
+        return True
+    structural = np.array([delimiter, NEWLINE, CR, QUOTE], np.uint8)
+    openers, closers = quotes[0::2], quotes[1::2]
+    before = arr[np.maximum(openers - 1, 0)]
+    if not np.all(np.isin(before, structural) | (openers == 0)):
+        return False
+    at_end = closers == len(arr) - 1
+    after = arr[np.minimum(closers + 1, len(arr) - 1)]
+    return bool(np.all(np.isin(after, structural) | at_end))
 
 
+@dataclass
 class _Frame:
-    """Records of one block of bytes that starts at a record boundary."""
+    """Whole records at the start of a block of bytes that itself starts at a record boundary."""
 
-    def __init__(self, buf: bytes, delimiter: int, final: bool):
+    cut: int
+    starts: np.ndarray
+    ends: np.ndarray
+    newlines: np.ndarray
+    fields: np.ndarray
+    blank: np.ndarray
+    nul: np.ndarray
+    open_quote_at_end: bool
+
+    @classmethod
+    def scan(cls, buf: bytes, delimiter: int, last: bool) -> _Frame:
         arr = np.frombuffer(buf, np.uint8)
-        self.newlines = np.flatnonzero(arr == NEWLINE)
+        newlines = np.flatnonzero(arr == NEWLINE)
         delims = np.flatnonzero(arr == delimiter)
-        ends = self.newlines
-        self.open_quote_at_end = False
+        ends = newlines
+        open_quote = False
         if QUOTE in buf:
             # Inside quotes where an odd number of quotes came before: RFC 4180's "" escape keeps parity.
             inside = np.cumsum(arr == QUOTE, dtype=np.uint8) & 1
             ends = ends[inside[ends] == 0]
             delims = delims[inside[delims] == 0]
-            self.open_quote_at_end = final and bool(inside[-1])
-        if final and (len(ends) == 0 or ends[-1] != len(buf) - 1) and len(buf):
+            open_quote = last and bool(inside[-1])
+        if last and len(buf) and (len(ends) == 0 or ends[-1] != len(buf) - 1):
             ends = np.append(ends, len(buf))
-        self.ends = ends
-        self.cut = int(ends[-1]) + 1 if len(ends) else 0
-        self.starts = np.concatenate(([0], ends[:-1] + 1)).astype(np.int64) if len(ends) else ends
-        length = ends - self.starts
-        safe = np.minimum(self.starts, max(len(buf) - 1, 0))
-        self.blank = (length == 0) | ((length == 1) & (arr[safe] == CR)) if len(buf) else length == 0
-        self.fields = np.searchsorted(delims, ends) - np.searchsorted(delims, self.starts) + 1
-        self.nul = np.zeros(len(ends), bool)
+        starts = np.concatenate(([0], ends[:-1] + 1)).astype(np.int64) if len(ends) else ends.astype(np.int64)
+        fields = np.searchsorted(delims, ends) - np.searchsorted(delims, starts) + 1
+        blank = ends == starts
+        for i in np.flatnonzero((fields == 1) & ~blank):
+            blank[i] = not buf[starts[i] : ends[i]].strip(BLANK_BYTES)
+        nul = np.zeros(len(ends), bool)
         if 0 in buf:
-            self.nul[np.unique(np.searchsorted(ends, np.flatnonzero(arr == 0)))] = True
+            nul[np.unique(np.searchsorted(ends, np.flatnonzero(arr == 0)))] = True
+        cut = int(ends[-1]) + 1 if len(ends) else 0
+        return cls(min(cut, len(buf)), starts, ends, newlines, fields, blank, nul, open_quote)
 
     def lines(self, first_line: int) -> np.ndarray:
         return first_line + np.searchsorted(self.newlines, self.starts)
 
 
-def _slow_parse(block: bytes, first_line: int, ncols: int, delimiter: str) -> Chunk:
-    """Python's csv module, row by row: exact line numbers and fields for every row."""
-    text = block.decode("utf-8", "surrogateescape")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', doublequote=True)
+def _fields(text: str, delimiter: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', doublequote=True))
+
+
+def _check(row: list[str], ncols: int) -> str | None:
+    """Why a parsed row is rejected, or None."""
+    if any("\udc80" <= ch <= "\udcff" for value in row for ch in value):
+        return "invalid UTF-8 byte sequence"
+    if any("\x00" in value for value in row):
+        return "contains a NUL byte"
+    if len(row) != ncols:
+        return f"expected {ncols} fields, found {len(row)}"
+    return None
+
+
+def _blank(row: list[str], ncols: int) -> bool:
+    return not row or (ncols > 1 and len(row) == 1 and not row[0].strip(BLANK_BYTES.decode()))
+
+
+def _slow_block(view: bytes, last: bool, first_line: int, ncols: int, delimiter: str, skip_header: bool):
+    """Frame and parse with Python's csv module, line by line: exact records, fields and lines.
+
+    Returns (bytes consumed, chunk, header skipped); consumed is 0 if the view holds no whole record.
+    """
+    lines = view.splitlines(keepends=True)
+    offsets = np.concatenate(([0], np.cumsum([len(x) for x in lines]))).astype(np.int64)
+    newlines_before = np.concatenate(([0], np.cumsum([x.endswith(b"\n") for x in lines]))).astype(np.int64)
+    reader = csv.reader(
+        (x.decode("utf-8", "surrogateescape") for x in lines), delimiter=delimiter, quotechar='"', doublequote=True
+    )
+    records: list[tuple[int, int, list[str]]] = []  # (first line index, end line index, fields)
+    done = 0
+    for row in reader:
+        records.append((done, reader.line_num, row))
+        done = reader.line_num
+    if not last and records:
+        records.pop()  # it may continue past the view
+    if not records:
+        return 0, None, False
     good: list[list[str]] = []
     bad: list[BadRow] = []
-    line = first_line
-    for row in reader:
-        start, line = line, first_line + reader.line_num
-        if not row:
+    header_done = False
+    for start, end, row in records:
+        if _blank(row, ncols):
             continue
-        if any("\udc80" <= ch <= "\udcff" for value in row for ch in value):
-            fields = [v.encode("utf-8", "surrogateescape").decode("utf-8", "replace") for v in row]
-            bad.append(BadRow(start, fields, "invalid UTF-8 byte sequence"))
-        elif any("\x00" in value for value in row):
-            bad.append(BadRow(start, row, "contains a NUL byte"))
-        elif len(row) != ncols:
-            bad.append(BadRow(start, row, f"expected {ncols} fields, found {len(row)}"))
+        if skip_header and not header_done:
+            header_done = True
+            continue
+        line = first_line + int(newlines_before[start])
+        if last and end == len(lines) and _unterminated(view[offsets[start] :]):
+            bad.append(BadRow(line, [_text(v) for v in row], "quoted field is never closed"))
+        elif reason := _check(row, ncols):
+            bad.append(BadRow(line, [_text(v) for v in row], reason))
         else:
             good.append(row)
-    columns = [pa.chunked_array([pa.array([r[i] for r in good], pa.string())]) for i in range(ncols)]
-    return Chunk(columns, bad)
+    return int(offsets[records[-1][1]]), Chunk(_columns(good, ncols), bad), header_done
 
 
-def _fast_parse(good: bytes, ncols: int, delimiter: str) -> list[pa.ChunkedArray]:
+def _unterminated(record: bytes) -> bool:
+    try:
+        list(csv.reader(io.StringIO(record.decode("utf-8", "replace"), newline=""), strict=True))
+    except csv.Error:
+        return True
+    return False
+
+
+def _text(value: str) -> str:
+    return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _pandas(good: bytes, ncols: int, delimiter: str) -> list[pa.ChunkedArray]:
     frame = pd.read_csv(
         io.BytesIO(good),
         sep=delimiter,
         header=None,
         names=range(ncols),
+        index_col=False,
         dtype=str,
         na_filter=False,
         quotechar='"',
@@ -132,84 +205,96 @@ def _fast_parse(good: bytes, ncols: int, delimiter: str) -> list[pa.ChunkedArray
     return [table.column(i).cast(pa.string()) for i in range(ncols)]
 
 
-def _parse_block(block: bytes, frame: _Frame, first_line: int, ncols: int, delimiter: str) -> Chunk:
+def _fast_block(block: bytes, frame: _Frame, first_line: int, ncols: int, delimiter: str) -> Chunk | None:
+    """The block's rows, pandas parsing the good ones; None where the scan and the grammar disagree."""
     keep = ~frame.blank
     bad = keep & ((frame.fields != ncols) | frame.nul)
     if frame.open_quote_at_end:
-        bad[-1] = True
+        bad[-1] = keep[-1]
     good_mask = keep & ~bad
     bad_rows = []
     if bad.any():
         lines = frame.lines(first_line)
         for i in np.flatnonzero(bad):
-            text = _decode(block[frame.starts[i] : frame.ends[i]]).removesuffix("\r")
-            rows = split_record(text, delimiter)
+            text = block[frame.starts[i] : frame.ends[i]].decode("utf-8", "surrogateescape").removesuffix("\r")
+            rows = _fields(text, delimiter) if not frame.open_quote_at_end else [[text]]
             if len(rows) != 1 or (len(rows[0]) == ncols and not frame.nul[i] and not frame.open_quote_at_end):
-                # The scan and the csv grammar disagree about this record: let csv decide for the block.
-                return _slow_parse(block, first_line, ncols, delimiter)
+                return None
             if frame.nul[i]:
                 reason = "contains a NUL byte"
             elif frame.open_quote_at_end and i == len(bad) - 1:
                 reason = "quoted field is never closed"
             else:
                 reason = f"expected {ncols} fields, found {len(rows[0])}"
-            bad_rows.append(BadRow(int(lines[i]), rows[0], reason))
-        runs = np.flatnonzero(good_mask)
-        good = b"".join(block[frame.starts[i] : frame.ends[i] + 1] for i in runs)
+            bad_rows.append(BadRow(int(lines[i]), [_text(v) for v in rows[0]], reason))
+        good = b"".join(block[frame.starts[i] : frame.ends[i] + 1] for i in np.flatnonzero(good_mask))
     else:
         good = block
     expected = int(good_mask.sum())
     if expected == 0:
-        return Chunk([pa.chunked_array([], pa.string()) for _ in range(ncols)], bad_rows)
+        return Chunk(_columns([], ncols), bad_rows)
     try:
-        columns = _fast_parse(good, ncols, delimiter)
+        columns = _pandas(good, ncols, delimiter)
     except (UnicodeDecodeError, pd.errors.ParserError):
-        return _slow_parse(block, first_line, ncols, delimiter)
-    if len(columns[0]) != expected:
-        return _slow_parse(block, first_line, ncols, delimiter)
-    return Chunk(columns, bad_rows)
+        return None
+    return Chunk(columns, bad_rows) if len(columns[0]) == expected else None
+
+
+def _read_block(view: bytes, last: bool, line: int, ncols: int, delimiter: str, skip_header: bool):
+    """(bytes consumed, chunk or None, header skipped) for the whole records at the start of `view`."""
+    separator = ord(delimiter)
+    if _rfc_quotes(np.frombuffer(view, np.uint8), separator):
+        frame = _Frame.scan(view, separator, last)
+        if frame.cut == 0:
+            return 0, None, False
+        start = 0
+        if skip_header:
+            first = np.flatnonzero(~frame.blank)
+            if not len(first):
+                return frame.cut, None, False  # only blank lines so far
+            # The header is the first record that is not blank; dialect detection has read it.
+            start = int(frame.ends[first[0]]) + 1
+        block = view[start : frame.cut]
+        if not block:
+            return frame.cut, None, skip_header
+        if start:
+            frame = _Frame.scan(block, separator, last)
+        chunk = _fast_block(block, frame, line + view.count(b"\n", 0, start), ncols, delimiter)
+        if chunk is not None:
+            return frame.cut + start, chunk, skip_header
+    return _slow_block(view, last, line, ncols, delimiter, skip_header)
 
 
 def read_rows(
     pieces: Iterable[bytes], dialect: Dialect, ncols: int, skip_header: bool, block_size: int
 ) -> Iterator[Chunk]:
-    """Chunks of rows from UTF-8 bytes, the header record (if any) left out."""
-    delimiter = ord(dialect.delimiter)
-    buf = b""
-    line = 1
-    header_pending = skip_header
+    """Chunks of rows from UTF-8 bytes, about `block_size` bytes each, the header record left out."""
     source = iter(pieces)
-    final = False
-    while not final:
-        while len(buf) < block_size:
+    buf = b""
+    exhausted = False
+    line = 1
+    window = block_size
+    while True:
+        while len(buf) < window and not exhausted:
             piece = next(source, None)
             if piece is None:
-                final = True
-                break
-            buf += piece
-        frame = _Frame(buf, delimiter, final)
-        if frame.cut == 0 and not final:
-            if len(buf) > MAX_RECORD_BYTES:
-                raise ReadError(f"a record starting at line {line} is longer than {MAX_RECORD_BYTES // 2**20} MiB")
-            # A record longer than a block: double the buffer before scanning it again.
-            target = 2 * len(buf)
-            while len(buf) < target and (piece := next(source, None)) is not None:
-                buf += piece
-            final = len(buf) < target
-            continue
-        block, buf = buf[: frame.cut], buf[frame.cut :]
-        if header_pending:
-            # The header is the first record that is not blank; it was read by dialect detection.
-            first = int(np.argmax(~frame.blank)) if (~frame.blank).any() else len(frame.ends)
-            if first < len(frame.ends):
-                skip_to = int(frame.ends[first]) + 1
-                line += block.count(b"\n", 0, skip_to)
-                block = block[skip_to:]
-                header_pending = False
-                frame = _Frame(block, delimiter, True)
+                exhausted = True
             else:
-                line += block.count(b"\n")
-                continue
-        if block:
-            yield _parse_block(block, frame, line, ncols, dialect.delimiter)
-        line += block.count(b"\n")
+                buf += piece
+        if not buf:
+            return
+        view = buf[:window]
+        consumed, chunk, skipped = _read_block(
+            view, exhausted and len(buf) <= window, line, ncols, dialect.delimiter, skip_header
+        )
+        if not consumed:
+            if len(view) >= MAX_RECORD_BYTES:
+                raise ReadError(f"a record starting at line {line} is longer than {MAX_RECORD_BYTES // 2**20} MiB")
+            window *= 2  # a record longer than the window: widen it
+            continue
+        skip_header = skip_header and not skipped
+        window = block_size
+        line += buf.count(b"\n", 0, consumed)
+        buf = buf[consumed:]
+        if chunk is not None and (chunk.rows or chunk.bad_rows):
+            yield chunk

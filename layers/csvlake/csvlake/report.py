@@ -64,4 +64,5 @@ class Report:
 
 
 def to_json(document: dict[str, Any]) -> bytes:
-    return json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
+    # allow_nan=False: NaN and Infinity are not JSON, and strict parsers refuse them.
+    return json.dumps(document, ensure_ascii=False, indent=2, allow_nan=False).encode("utf-8")

@@ -21,13 +21,22 @@ def read_pieces(stream: BinaryIO, size: int = READ_SIZE) -> Iterator[bytes]:
 
 
 def gunzip(pieces: Iterable[bytes], max_bytes: int) -> Iterator[bytes]:
-    """Decompress gzip members one after another, never producing more than `max_bytes`."""
+    """Decompress gzip members one after another, never producing more than `max_bytes`.
+
+    Concatenated members are one stream (as `cat a.gz b.gz` makes); zero bytes after a member
+    (tape-block padding) end it, as GNU gzip accepts.
+    """
     produced = 0
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    member_started = False
+    member_started = padding = False
     for piece in pieces:
         data = piece
         while data:
+            if padding or (not member_started and data[0] == 0):
+                if data.strip(b"\x00"):
+                    raise StreamError("not a valid gzip stream: data after the zero padding")
+                padding = True
+                break
             member_started = True
             try:
                 out = inflater.decompress(data, READ_SIZE)
@@ -39,7 +48,6 @@ def gunzip(pieces: Iterable[bytes], max_bytes: int) -> Iterator[bytes]:
             if out:
                 yield out
             if inflater.eof:
-                # Concatenated gzip members are one stream (as `cat a.gz b.gz` makes).
                 data = inflater.unused_data
                 inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
                 member_started = False

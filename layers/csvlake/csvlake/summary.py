@@ -35,6 +35,11 @@ def json_value(value: Any) -> Any:
     return value
 
 
+def _rounded(value: float) -> float | None:
+    """12 significant digits: merged moments differ in the last bits with the chunking, not before."""
+    return json_value(float(f"{value:.12g}"))
+
+
 @dataclass
 class ColumnSummary:
     kind: str
@@ -107,8 +112,8 @@ class ColumnSummary:
             "distinct_exact": self.distinct_exact,
             "min": json_value(self.min),
             "max": json_value(self.max),
-            "mean": self.mean if numeric else None,
-            "std": math.sqrt(self.m2 / (self.count - 1)) if numeric and self.count > 1 else None,
+            "mean": _rounded(self.mean) if numeric else None,
+            "std": _rounded(math.sqrt(self.m2 / (self.count - 1))) if numeric and self.count > 1 else None,
             "top": [{"value": json_value(v), "count": c} for v, c in top],
             "top_exact": self.top_exact,
         }

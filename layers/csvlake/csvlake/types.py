@@ -114,8 +114,10 @@ def convert(values: pa.ChunkedArray, fmt: Format | None, decimal: str) -> pa.Chu
     if fmt is None:
         return values
     text = pc.utf8_trim_whitespace(values)
-    if fmt.kind in ("integer", "number") and decimal == ",":
-        text = pc.replace_substring(pc.replace_substring(text, ".", ""), ",", ".")
+    if fmt.kind in ("integer", "number"):
+        text = pc.replace_substring_regex(text, r"^\+", "")  # Arrow does not parse a leading +
+        if decimal == ",":
+            text = pc.replace_substring(pc.replace_substring(text, ".", ""), ",", ".")
     if fmt.kind == "boolean":
         return pc.equal(pc.utf8_lower(text), "true")
     if fmt.kind in ("date", "datetime"):
@@ -141,9 +143,12 @@ def _lossless(values: pa.ChunkedArray, fmt: Format, decimal: str) -> bool:
             pc.match_substring(values, "e", ignore_case=True),
         )
         long_values = values.filter(risky).to_pylist()
-        if fmt.kind == "integer":
-            return all(-INT64_MAX - 1 <= int(v.strip().replace(".", "")) <= INT64_MAX for v in long_values)
-        return all(_exact_in_float(v.strip(), decimal) for v in long_values)
+        if fmt.kind == "integer" and not all(
+            -INT64_MAX - 1 <= int(v.strip().replace(".", "")) <= INT64_MAX for v in long_values
+        ):
+            return False
+        if fmt.kind == "number" and not all(_exact_in_float(v.strip(), decimal) for v in long_values):
+            return False
     try:
         convert(values, fmt, decimal)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
