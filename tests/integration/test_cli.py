@@ -6,7 +6,7 @@ import json
 import os
 
 from csvlake.local import cli
-from support import ROOT, keys_in, report_for
+from support import ROOT, check_report, keys_in, report_for
 
 
 def test_demo_processes_every_sample_and_prints_its_report(tmp_path, capsys, monkeypatch):
@@ -19,8 +19,10 @@ def test_demo_processes_every_sample_and_prints_its_report(tmp_path, capsys, mon
     assert "partial   raw/clientes_com_erros.csv  read 7, written 5, rejected 2" in out
     assert "rejected  raw/planilha.csv" in out and "ZIP archive" in out
     assert "processed raw/pedidos.csv.gz  read 25, written 25, rejected 0" in out
-    reports = sorted(p.name for p in (tmp_path / "reports").iterdir())
-    assert reports == ["clientes_com_erros.json", "pedidos.json", "planilha.json", "vendas 2024.json"]
+    reports = sorted((tmp_path / "reports").iterdir())
+    assert [p.name for p in reports] == ["clientes_com_erros.json", "pedidos.json", "planilha.json", "vendas 2024.json"]
+    for path in reports:
+        check_report(json.loads(path.read_text()))
     assert (tmp_path / "quarantine" / "planilha.csv").read_bytes() == (ROOT / "samples" / "planilha.csv").read_bytes()
 
 
