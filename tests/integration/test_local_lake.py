@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from csvlake.config import Config
-from csvlake.events import ObjectRef
+from csvlake.events import ObjectRef, object_refs
 from csvlake.local import runner
 from csvlake.pipeline import process
 from csvlake.s3 import S3Store
@@ -107,3 +110,28 @@ def test_the_test_event_s3_sends_when_notifications_are_configured_is_skipped(s3
 
     assert [m.get("Event") for m in handled] == ["s3:TestEvent"]
     assert keys_in(s3, runner.BUCKET) == set()
+
+
+def test_soak_500_files_dropped_concurrently_are_each_processed_exactly_once(s3, notified_bucket):
+    keys = [f"raw/soak/{i:03d} arquivo.csv" for i in range(500)]
+
+    def drop(i: int) -> None:
+        body = f"id;valor\n{i};{i},5\n{i + 1};x;extra\n".encode("cp1252")
+        s3.put_object(Bucket=runner.BUCKET, Key=keys[i], Body=body)
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        list(pool.map(drop, range(500)))
+    handled: Counter[str] = Counter()
+    deadline = time.monotonic() + 120
+    while handled.total() < len(keys) and time.monotonic() < deadline:
+        for body in notified_bucket.poll_once():
+            handled.update(ref.key for ref in object_refs(body))
+    for body in notified_bucket.poll_once():  # a notification delivered twice would show up here
+        handled.update(ref.key for ref in object_refs(body))
+
+    assert handled == Counter(keys)
+    reports = {k for k in keys_in(s3, runner.BUCKET) if k.startswith("reports/soak/")}
+    assert len(reports) == len(keys)
+    for i in (0, 250, 499):
+        report = report_for(s3, runner.BUCKET, keys[i])
+        assert report["rows"] == {"read": 2, "written": 1, "rejected": 1}

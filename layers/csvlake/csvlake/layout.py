@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from .config import Config
@@ -38,6 +39,25 @@ def base_name(key: str, config: Config) -> str:
     return rel
 
 
+MAX_KEY_BYTES = 1024  # S3's limit on a key, in UTF-8 bytes
+
+
+def _safe(rel: str) -> str:
+    """`.` and `..` segments escaped: S3 keeps them literally, but tools that treat keys as paths
+    would resolve them outside the output prefix."""
+    return "/".join("%2E" * len(part) if part in (".", "..") else part for part in rel.split("/"))
+
+
+def _key(prefix: str, base: str, suffix: str) -> str:
+    """prefix + base + suffix, the base shortened with a digest of itself if S3 would refuse the length."""
+    key = f"{prefix}{base}{suffix}"
+    if len(key.encode()) <= MAX_KEY_BYTES:
+        return key
+    digest = "~" + hashlib.sha256(base.encode()).hexdigest()[:16]
+    room = MAX_KEY_BYTES - len(f"{prefix}{digest}{suffix}".encode())
+    return f"{prefix}{base.encode()[:room].decode(errors='ignore')}{digest}{suffix}"
+
+
 @dataclass(frozen=True)
 class OutputKeys:
     processed: str
@@ -47,10 +67,10 @@ class OutputKeys:
 
     @classmethod
     def for_key(cls, key: str, config: Config) -> OutputKeys:
-        base = base_name(key, config)
+        base = _safe(base_name(key, config))
         return cls(
-            processed=f"{config.processed_prefix}{base}.{config.output_format}",
-            report=f"{config.reports_prefix}{base}.json",
-            rejected_rows=f"{config.quarantine_prefix}{base}.rejected.csv",
-            quarantine=f"{config.quarantine_prefix}{relative_name(key, config)}",
+            processed=_key(config.processed_prefix, base, f".{config.output_format}"),
+            report=_key(config.reports_prefix, base, ".json"),
+            rejected_rows=_key(config.quarantine_prefix, base, ".rejected.csv"),
+            quarantine=_key(config.quarantine_prefix, _safe(relative_name(key, config)), ""),
         )

@@ -284,8 +284,10 @@ def read_rows(
         if not buf:
             return
         view = buf[:window]
-        consumed, chunk, skipped = _read_block(
-            view, exhausted and len(buf) <= window, line, ncols, dialect.delimiter, skip_header
+        last = exhausted and len(buf) <= window
+        # No line end at all: no record can be complete, so widen without scanning.
+        consumed, chunk, skipped = (0, None, False) if not last and b"\n" not in view else _read_block(
+            view, last, line, ncols, dialect.delimiter, skip_header
         )
         if not consumed:
             if len(view) >= MAX_RECORD_BYTES:

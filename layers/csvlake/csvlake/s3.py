@@ -32,51 +32,26 @@ class UploadAborted(Exception):
 
 
 class _Pipe:
-    """A one-way byte pipe: the pipeline writes, the transfer manager reads, in another thread."""
+    """Bytes handed from the pipeline's thread to the transfer manager's, through a bounded queue."""
 
     def __init__(self) -> None:
         self._queue: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=8)
         self._buffer = b""
         self._done = False
-        self._written = 0
         self.reader_failed = threading.Event()
-        self.closed = False
 
-    def write(self, data) -> int:
-        data = bytes(data)
-        while data:
-            if self.reader_failed.is_set():
-                raise UploadAborted("the upload failed")
-            try:
-                self._queue.put(data, timeout=0.2)
-            except queue.Full:
-                continue
-            self._written += len(data)
-            break
-        return len(data)
-
-    def tell(self) -> int:
-        return self._written
-
-    def flush(self) -> None:
-        pass
-
-    def writable(self) -> bool:
-        return True
-
-    def readable(self) -> bool:
-        return True  # the transfer manager's side
-
-    def seekable(self) -> bool:
-        return False
-
-    def finish(self, error: BaseException | None = None) -> None:
+    def put(self, item: bytes | BaseException | None) -> None:
         while not self.reader_failed.is_set():
             try:
-                self._queue.put(error, timeout=0.2)
+                self._queue.put(item, timeout=0.2)
                 return
             except queue.Full:
                 continue
+        if item is not None and not isinstance(item, BaseException):
+            raise UploadAborted("the upload failed")
+
+    def readable(self) -> bool:
+        return True
 
     def read(self, size: int = -1) -> bytes:
         while not self._done and (size < 0 or len(self._buffer) < size):
@@ -91,6 +66,92 @@ class _Pipe:
             size = len(self._buffer)
         out, self._buffer = self._buffer[:size], self._buffer[size:]
         return out
+
+
+class _Upload:
+    """The stream the pipeline writes an object into.
+
+    Up to the multipart threshold it stays in memory and goes out in one PutObject. A larger object
+    streams through the transfer manager's multipart upload, which reads a pipe from another thread,
+    so parsing and uploading overlap; an exception aborts the upload, so no partial object appears.
+    """
+
+    closed = False
+
+    def __init__(self, s3, bucket: str, key: str, content_type: str) -> None:
+        self._s3, self._bucket, self._key, self._content_type = s3, bucket, key, content_type
+        self._what = f"writing s3://{bucket}/{key}"
+        self._head: list[bytes] = []
+        self._written = 0
+        self._pipe: _Pipe | None = None
+        self._thread: threading.Thread | None = None
+        self._failure: list[BaseException] = []
+
+    def write(self, data) -> int:
+        data = bytes(data)
+        if self._pipe is None:
+            self._head.append(data)
+            if self._written + len(data) > TRANSFER.multipart_threshold:
+                self._start()
+        else:
+            self._pipe.put(data)
+        self._written += len(data)
+        return len(data)
+
+    def _start(self) -> None:
+        pipe = self._pipe = _Pipe()
+
+        def upload() -> None:
+            try:
+                self._s3.upload_fileobj(
+                    pipe, self._bucket, self._key, ExtraArgs={"ContentType": self._content_type}, Config=TRANSFER
+                )
+            except BaseException as exc:
+                self._failure.append(exc)
+                pipe.reader_failed.set()
+
+        self._thread = threading.Thread(target=upload, name=f"upload {self._key}", daemon=True)
+        self._thread.start()
+        for piece in self._head:
+            pipe.put(piece)
+        self._head = []
+
+    def commit(self) -> None:
+        if self._pipe is None:
+            with _store_errors(self._what):
+                self._s3.put_object(
+                    Bucket=self._bucket, Key=self._key, Body=b"".join(self._head), ContentType=self._content_type
+                )
+            return
+        self._finish(None)
+
+    def abort(self, cause: BaseException) -> None:
+        if self._pipe is not None:
+            # Raising inside the transfer manager's read makes it abort the multipart upload.
+            self._finish(UploadAborted(str(cause)))
+
+    def _finish(self, end: BaseException | None) -> None:
+        assert self._pipe is not None and self._thread is not None
+        self._pipe.put(end)
+        self._thread.join()
+        if self._failure and not isinstance(self._failure[0], UploadAborted):
+            with _store_errors(self._what):
+                raise self._failure[0]
+
+    def tell(self) -> int:
+        return self._written
+
+    def flush(self) -> None:
+        pass
+
+    def writable(self) -> bool:
+        return True
+
+    def readable(self) -> bool:
+        return False
+
+    def seekable(self) -> bool:
+        return False
 
 
 def _quoted(etag: str) -> str:
@@ -163,33 +224,13 @@ class S3Store:
 
     @contextlib.contextmanager
     def writer(self, bucket: str, key: str, content_type: str) -> Iterator[BinaryIO]:
-        pipe = _Pipe()
-        failure: list[BaseException] = []
-
-        def upload() -> None:
-            try:
-                self.s3.upload_fileobj(pipe, bucket, key, ExtraArgs={"ContentType": content_type}, Config=TRANSFER)
-            except BaseException as exc:
-                failure.append(exc)
-                pipe.reader_failed.set()
-
-        thread = threading.Thread(target=upload, name=f"upload {key}", daemon=True)
-        thread.start()
+        upload = _Upload(self.s3, bucket, key, content_type)
         try:
-            yield pipe
+            yield upload
         except BaseException as exc:
-            # Raising inside the transfer manager's read makes it abort the multipart upload.
-            pipe.finish(UploadAborted(str(exc)))
-            thread.join()
-            if failure and not isinstance(failure[0], UploadAborted):
-                with _store_errors(f"writing s3://{bucket}/{key}"):
-                    raise failure[0] from exc
+            upload.abort(exc)
             raise
-        pipe.finish()
-        thread.join()
-        if failure:
-            with _store_errors(f"writing s3://{bucket}/{key}"):
-                raise failure[0]
+        upload.commit()
 
     def put(self, bucket: str, key: str, data: bytes, content_type: str) -> None:
         with _store_errors(f"writing s3://{bucket}/{key}"):

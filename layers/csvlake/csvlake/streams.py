@@ -9,6 +9,9 @@ from typing import BinaryIO
 
 READ_SIZE = 1024 * 1024
 GZIP_MAGIC = b"\x1f\x8b"
+# deflate cannot exceed ~1032:1; even very repetitive CSV stays far below 200:1.
+BOMB_RATIO = 200
+BOMB_CHECK_AFTER = 1024 * 1024
 
 
 class StreamError(ValueError):
@@ -26,7 +29,7 @@ def gunzip(pieces: Iterable[bytes], max_bytes: int) -> Iterator[bytes]:
     Concatenated members are one stream (as `cat a.gz b.gz` makes); zero bytes after a member
     (tape-block padding) end it, as GNU gzip accepts.
     """
-    produced = 0
+    produced = consumed = 0
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
     member_started = padding = False
     for piece in pieces:
@@ -42,17 +45,22 @@ def gunzip(pieces: Iterable[bytes], max_bytes: int) -> Iterator[bytes]:
                 out = inflater.decompress(data, READ_SIZE)
             except zlib.error as exc:
                 raise StreamError(f"not a valid gzip stream: {exc}") from exc
+            rest = inflater.unused_data if inflater.eof else inflater.unconsumed_tail
+            consumed += len(data) - len(rest)
             produced += len(out)
             if produced > max_bytes:
                 raise StreamError(f"decompressed size exceeds the limit of {max_bytes} bytes")
+            if produced > BOMB_CHECK_AFTER and produced > BOMB_RATIO * consumed:
+                raise StreamError(
+                    f"decompression bomb: {consumed} compressed bytes expand to more than {produced} "
+                    f"(over {BOMB_RATIO}x; real CSV exports compress 5-50x)"
+                )
             if out:
                 yield out
             if inflater.eof:
-                data = inflater.unused_data
                 inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
                 member_started = False
-            else:
-                data = inflater.unconsumed_tail
+            data = rest
     if member_started and not inflater.eof:
         raise StreamError("not a valid gzip stream: truncated")
 

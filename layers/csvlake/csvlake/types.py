@@ -7,6 +7,7 @@ the sets of successive chunks intersect, so the result does not depend on how th
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -55,9 +56,10 @@ class Format:
         return pc.match_substring_regex(values, self.pattern)
 
 
-def formats(decimal: str) -> list[Format]:
+@functools.cache
+def formats(decimal: str) -> tuple[Format, ...]:
     """Candidate formats in order of preference: the first that survives names the type."""
-    return [
+    return (
         Format("integer", "integer", integer_pattern(decimal)),
         Format("number", "number", number_pattern(decimal)),
         Format("boolean", "boolean", BOOLEAN_PATTERN),
@@ -68,7 +70,7 @@ def formats(decimal: str) -> list[Format]:
         Format("datetime_ymd_tz", "datetime", f"^{_YMD}{_TIME}{_ZONE}$"),
         Format("datetime_dmy", "datetime", f"^{_DMY}{_TIME}?$"),
         Format("datetime_mdy", "datetime", f"^{_MDY}{_TIME}?$"),
-    ]
+    )
 
 
 def nulls_applied(values: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -166,7 +168,7 @@ class TypeInference:
 
     def __post_init__(self) -> None:
         if not self.alive:
-            self.alive = formats(self.decimal)
+            self.alive = list(formats(self.decimal))
 
     def update(self, values: pa.ChunkedArray) -> None:
         """Narrow the candidates with a chunk of the column (nulls already applied)."""

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ..events import ObjectRef
-from ..pipeline import ObjectGone
+from ..pipeline import ObjectGone, StoreError
 
 
 class DirectoryStore:
@@ -22,7 +22,7 @@ class DirectoryStore:
         parts = key.split("/")
         # S3 keys are names, not paths: refuse those that a file system would resolve elsewhere.
         if any(part in ("", ".", "..") for part in parts[:-1]) or parts[-1] in ("", ".", ".."):
-            raise ValueError(f"key {key!r} cannot be stored in a directory")
+            raise StoreError(f"key {key!r} cannot be stored in a directory")
         return self.root / bucket / Path(*parts)
 
     def open(self, ref: ObjectRef) -> tuple[BinaryIO, ObjectRef]:
