@@ -19,13 +19,15 @@ def peak_rss_mb(tmp_path, name: str, data: bytes) -> tuple[dict, int]:
     (tmp_path / "lake" / "raw").mkdir(parents=True)
     (tmp_path / "lake" / "raw" / name).write_bytes(data)
     script = textwrap.dedent(f"""
-        import json, resource
+        import json, re
         from csvlake.config import Config
         from csvlake.events import ObjectRef
         from csvlake.local.fs import DirectoryStore
         from csvlake.pipeline import process
         report = process(DirectoryStore({str(tmp_path)!r}), ObjectRef("lake", "raw/{name}"), Config())
-        print(json.dumps({{"report": report, "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}}))
+        # VmHWM, not ru_maxrss: the latter carries the parent's peak across fork and exec.
+        peak = int(re.search(r"VmHWM:\\s+(\\d+) kB", open("/proc/self/status").read()).group(1))
+        print(json.dumps({{"report": report, "rss": peak // 1024}}))
     """)
     out = json.loads(subprocess.run([sys.executable, "-c", script], check=True, capture_output=True).stdout)
     return out["report"], out["rss"]

@@ -286,8 +286,10 @@ def read_rows(
         view = buf[:window]
         last = exhausted and len(buf) <= window
         # No line end at all: no record can be complete, so widen without scanning.
-        consumed, chunk, skipped = (0, None, False) if not last and b"\n" not in view else _read_block(
-            view, last, line, ncols, dialect.delimiter, skip_header
+        consumed, chunk, skipped = (
+            (0, None, False)
+            if not last and b"\n" not in view
+            else _read_block(view, last, line, ncols, dialect.delimiter, skip_header)
         )
         if not consumed:
             if len(view) >= MAX_RECORD_BYTES:

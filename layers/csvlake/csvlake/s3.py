@@ -19,7 +19,7 @@ from .pipeline import ObjectGone, StoreError, Superseded
 # Parts of 16 MiB, four in flight: the upload overlaps parsing while bounding memory to ~100 MB.
 TRANSFER = TransferConfig(multipart_threshold=16 * 1024**2, multipart_chunksize=16 * 1024**2, max_concurrency=4)
 # Standard retry mode retries throttling, 5xx and connection errors with backoff (boto3 docs).
-CLIENT_CONFIG = BotoConfig(retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=10, read_timeout=60)
+CLIENT_CONFIG = BotoConfig(retries={"total_max_attempts": 5, "mode": "standard"}, connect_timeout=10, read_timeout=60)
 
 
 def client():
