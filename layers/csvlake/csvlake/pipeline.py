@@ -14,6 +14,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from . import types
 from .config import Config
 from .dialect import SAMPLE_BYTES, Dialect, Rejected, Utf8Evidence, detect
@@ -23,7 +27,7 @@ from .names import output_names
 from .reader import MAX_RECORD_BYTES, Chunk, ReadError, read_rows
 from .report import Report, to_json
 from .streams import GZIP_MAGIC, StreamError, gunzip, peek, read_pieces, to_utf8
-from .summary import ColumnSummary
+from .summary import ColumnSummary, tally_weighted
 from .writer import ProcessedWriter, RejectedWriter
 
 log = logging.getLogger(__name__)
@@ -105,12 +109,34 @@ def inspect(
     extra = 0
     for chunk in _chunks(pieces, dialect, len(source_names), config):
         for evidence, column in zip(inference, chunk.columns):
-            evidence.update(types.nulls_applied(column))
+            # A type is a property of the set of values: checking each distinct value once suffices.
+            evidence.update(types.nulls_applied(pc.unique(column)))
         for row in chunk.bad_rows:
             extra = max(extra, len(row.fields) - len(source_names))
     if utf8 and utf8.legacy:
         return inspect(store, ref, config, encoding="cp1252")
     return Inspection(dialect, source_names, [e.result() for e in inference], extra), ref
+
+
+def _typed_and_summarised(
+    column: pa.ChunkedArray, fmt: types.Format | None, decimal: str, summary: ColumnSummary
+) -> pa.Array:
+    """The column converted to its type, its statistics merged into `summary`.
+
+    Both happen on the column's distinct texts, which are far fewer than its rows in most columns.
+    """
+    encoded = pc.dictionary_encode(column.combine_chunks())
+    indices = encoded.indices.to_numpy()
+    values = types.convert(types.nulls_applied(encoded.dictionary), fmt, decimal)
+    counts = np.bincount(indices, minlength=len(values))
+    if fmt is None:
+        # Texts stay as they are, so only null tokens can make two of them one value.
+        present = values.is_valid().to_numpy(zero_copy_only=False)
+        summary.update(values.filter(pa.array(present)), counts[present], int(counts[~present].sum()))
+    else:
+        # 1.0 and 1, TRUE and true, 1/2/2024 and 01/02/2024: different texts, one value.
+        summary.update(*tally_weighted(values, counts))
+    return values.take(encoded.indices)
 
 
 def _write(store: ObjectStore, ref: ObjectRef, config: Config, found: Inspection, report: Report) -> None:
@@ -133,11 +159,9 @@ def _write(store: ObjectStore, ref: ObjectRef, config: Config, found: Inspection
         rejected: RejectedWriter | None = None
         for chunk in _chunks(pieces, found.dialect, len(names), config):
             typed = [
-                types.convert(types.nulls_applied(column), fmt, found.dialect.decimal)
-                for column, fmt in zip(chunk.columns, found.formats)
+                _typed_and_summarised(column, fmt, found.dialect.decimal, summary)
+                for column, fmt, summary in zip(chunk.columns, found.formats, summaries)
             ]
-            for summary, column in zip(summaries, typed):
-                summary.update(column)
             processed.write(typed)
             report.written += chunk.rows
             if chunk.bad_rows:

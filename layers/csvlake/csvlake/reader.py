@@ -187,19 +187,18 @@ def _text(value: str) -> str:
 
 
 def _pandas(good: bytes, ncols: int, delimiter: str) -> list[pa.ChunkedArray]:
+    # pandas' pyarrow engine: multithreaded and Arrow-native, 4x the C engine here (ADR 0005).
     frame = pd.read_csv(
         io.BytesIO(good),
         sep=delimiter,
         header=None,
-        names=range(ncols),
-        index_col=False,
-        dtype=str,
-        na_filter=False,
+        names=[str(i) for i in range(ncols)],
+        dtype="string[pyarrow]",
+        keep_default_na=False,
+        na_values=[],
         quotechar='"',
         doublequote=True,
-        engine="c",
-        encoding="utf-8",
-        encoding_errors="strict",
+        engine="pyarrow",
     )
     table = pa.Table.from_pandas(frame, preserve_index=False)
     return [table.column(i).cast(pa.string()) for i in range(ncols)]
@@ -213,7 +212,7 @@ def _fast_block(block: bytes, frame: _Frame, first_line: int, ncols: int, delimi
         bad[-1] = keep[-1]
     good_mask = keep & ~bad
     bad_rows = []
-    if bad.any():
+    if bad.any() or (frame.blank & (frame.ends > frame.starts)).any():
         lines = frame.lines(first_line)
         for i in np.flatnonzero(bad):
             text = block[frame.starts[i] : frame.ends[i]].decode("utf-8", "surrogateescape").removesuffix("\r")
@@ -235,7 +234,7 @@ def _fast_block(block: bytes, frame: _Frame, first_line: int, ncols: int, delimi
         return Chunk(_columns([], ncols), bad_rows)
     try:
         columns = _pandas(good, ncols, delimiter)
-    except (UnicodeDecodeError, pd.errors.ParserError):
+    except (ValueError, pa.ArrowInvalid):  # invalid UTF-8, or a record the parser reads otherwise
         return None
     return Chunk(columns, bad_rows) if len(columns[0]) == expected else None
 

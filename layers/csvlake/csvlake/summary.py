@@ -54,21 +54,23 @@ class ColumnSummary:
     top: dict[Any, int] = field(default_factory=dict)
     top_exact: bool = True
 
-    def update(self, values: pa.ChunkedArray) -> None:
-        present = values.drop_null()
-        n = len(present)
-        self.nulls += len(values) - n
+    def update(self, values: pa.Array, counts: np.ndarray, nulls: int) -> None:
+        """Merge a chunk given as its distinct non-null values, how often each occurs, and its nulls."""
+        self.nulls += nulls
+        n = int(counts.sum())
         if n == 0:
             return
-        extremes = pc.min_max(present).as_py()
+        extremes = pc.min_max(values).as_py()
         self.min = extremes["min"] if self.min is None else min(self.min, extremes["min"])
         self.max = extremes["max"] if self.max is None else max(self.max, extremes["max"])
         if self.kind in ("integer", "number"):
-            self._merge_moments(n, pc.mean(present).as_py(), pc.variance(present, ddof=0).as_py() * n)
+            numbers = values.to_numpy(zero_copy_only=False).astype(np.float64)
+            with np.errstate(over="ignore", invalid="ignore"):  # beyond float64: reported as null
+                mean = float(np.dot(counts, numbers) / n)
+                self._merge_moments(n, mean, float(np.dot(counts, (numbers - mean) ** 2)))
         self.count += n
-        counts = pc.value_counts(present)
-        self._merge_distinct(counts.field("values"))
-        self._merge_top(counts)
+        self._merge_distinct(values)
+        self._merge_top(values, counts)
 
     def _merge_moments(self, n: int, mean: float, m2: float) -> None:
         # Chan et al.'s parallel update: exact merge of count, mean and sum of squared deviations.
@@ -79,17 +81,19 @@ class ColumnSummary:
 
     def _merge_distinct(self, uniques: pa.Array) -> None:
         hashed = pd.util.hash_pandas_object(uniques.to_pandas(), index=False).to_numpy(np.uint64)
-        merged = np.union1d(self.hashes, hashed)
-        if len(merged) > DISTINCT_K:
-            merged = merged[:DISTINCT_K]
+        if len(hashed) > DISTINCT_K:
+            hashed = np.partition(hashed, DISTINCT_K)[:DISTINCT_K]  # the K smallest, in linear time
+        merged = np.unique(np.concatenate([self.hashes, hashed]))
+        if len(merged) > DISTINCT_K or (len(hashed) == DISTINCT_K and len(uniques) > DISTINCT_K):
             self.distinct_exact = False
-        self.hashes = merged
+        self.hashes = merged[:DISTINCT_K]
 
-    def _merge_top(self, counts: pa.StructArray) -> None:
-        if len(counts) > TOP_KEEP:
+    def _merge_top(self, values: pa.Array, counts: np.ndarray) -> None:
+        if len(values) > TOP_KEEP:
             self.top_exact = False
-            counts = counts.take(pc.array_sort_indices(counts.field("counts"), order="descending")[:TOP_KEEP])
-        for value, count in zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist()):
+            keep = np.argpartition(-counts, TOP_KEEP)[:TOP_KEEP]
+            values, counts = values.take(pa.array(keep)), counts[keep]
+        for value, count in zip(values.to_pylist(), counts.tolist()):
             self.top[value] = self.top.get(value, 0) + count
         if len(self.top) > TOP_KEEP:
             self.top_exact = False
@@ -117,3 +121,13 @@ class ColumnSummary:
             "top": [{"value": json_value(v), "count": c} for v, c in top],
             "top_exact": self.top_exact,
         }
+
+
+def tally_weighted(values: pa.Array, counts: np.ndarray) -> tuple[pa.Array, np.ndarray, int]:
+    """(distinct non-null values, their counts, number of nulls) of values that come with counts and may
+    repeat: the counts of equal values are summed."""
+    grouped = pa.table({"value": values, "count": counts}).group_by("value").aggregate([("count", "sum")])
+    present = pc.is_valid(grouped.column("value"))
+    nulls = int(pc.sum(grouped.column("count_sum").filter(pc.invert(present))).as_py() or 0)
+    grouped = grouped.filter(present)
+    return grouped.column("value").combine_chunks(), grouped.column("count_sum").to_numpy(), nulls

@@ -117,7 +117,7 @@ def convert(values: pa.ChunkedArray, fmt: Format | None, decimal: str) -> pa.Chu
         return values
     text = pc.utf8_trim_whitespace(values)
     if fmt.kind in ("integer", "number"):
-        text = pc.replace_substring_regex(text, r"^\+", "")  # Arrow does not parse a leading +
+        text = pc.replace_substring(text, "+", "")  # Arrow does not parse a leading + (nor needs 1e+5's)
         if decimal == ",":
             text = pc.replace_substring(pc.replace_substring(text, ".", ""), ",", ".")
     if fmt.kind == "boolean":
@@ -140,10 +140,9 @@ def _lossless(values: pa.ChunkedArray, fmt: Format, decimal: str) -> bool:
     """Whether every value (already matching `fmt`) converts exactly."""
     if fmt.kind in ("integer", "number"):
         # Long texts may hold more digits than float64 keeps; exponents may overflow or underflow it.
-        risky = pc.or_(
-            pc.greater_equal(pc.utf8_length(values), FLOAT_SAFE_LENGTH),
-            pc.match_substring(values, "e", ignore_case=True),
-        )
+        risky = pc.greater_equal(pc.utf8_length(values), FLOAT_SAFE_LENGTH)
+        if fmt.kind == "number" and decimal == ".":
+            risky = pc.or_(risky, pc.match_substring(values, "e", ignore_case=True))
         long_values = values.filter(risky).to_pylist()
         if fmt.kind == "integer" and not all(
             -INT64_MAX - 1 <= int(v.strip().replace(".", "")) <= INT64_MAX for v in long_values
@@ -180,12 +179,14 @@ class TypeInference:
         self.seen_values = True
         trimmed = pc.utf8_trim_whitespace(present)
         first = trimmed[0].as_py()
-        survivors = []
+        survivors: list[Format] = []
         for fmt in self.alive:
             # A cheap look at one value rules out most formats before any vectorised work.
             if not re.match(fmt.pattern, first):
                 continue
-            if pc.all(fmt.matches(trimmed)).as_py() and _lossless(trimmed, fmt, self.decimal):
+            # Dates valid in one order are valid datetimes in that order: no need to check twice.
+            implied = fmt.kind == "datetime" and any(f.name == fmt.name.replace("datetime", "date") for f in survivors)
+            if implied or (pc.all(fmt.matches(trimmed)).as_py() and _lossless(trimmed, fmt, self.decimal)):
                 survivors.append(fmt)
         self.alive = survivors
 
