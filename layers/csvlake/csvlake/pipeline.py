@@ -27,7 +27,7 @@ from .names import output_names
 from .reader import MAX_RECORD_BYTES, Chunk, ReadError, read_rows
 from .report import Report, to_json
 from .streams import GZIP_MAGIC, StreamError, gunzip, peek, read_pieces, to_utf8
-from .summary import ColumnSummary, tally_weighted
+from .summary import ColumnSummary
 from .writer import ProcessedWriter, RejectedWriter
 
 log = logging.getLogger(__name__)
@@ -120,23 +120,17 @@ def inspect(
 
 def _typed_and_summarised(
     column: pa.ChunkedArray, fmt: types.Format | None, decimal: str, summary: ColumnSummary
-) -> pa.Array:
+) -> pa.DictionaryArray:
     """The column converted to its type, its statistics merged into `summary`.
 
     Both happen on the column's distinct texts, which are far fewer than its rows in most columns.
     """
     encoded = pc.dictionary_encode(column.combine_chunks())
-    indices = encoded.indices.to_numpy()
     values = types.convert(types.nulls_applied(encoded.dictionary), fmt, decimal)
-    counts = np.bincount(indices, minlength=len(values))
-    if fmt is None:
-        # Texts stay as they are, so only null tokens can make two of them one value.
-        present = values.is_valid().to_numpy(zero_copy_only=False)
-        summary.update(values.filter(pa.array(present)), counts[present], int(counts[~present].sum()))
-    else:
-        # 1.0 and 1, TRUE and true, 1/2/2024 and 01/02/2024: different texts, one value.
-        summary.update(*tally_weighted(values, counts))
-    return values.take(encoded.indices)
+    counts = np.bincount(encoded.indices.to_numpy(), minlength=len(values))
+    present = values.is_valid().to_numpy(zero_copy_only=False)
+    summary.update(values.filter(pa.array(present)), counts[present], int(counts[~present].sum()))
+    return pa.DictionaryArray.from_arrays(encoded.indices, values)
 
 
 def _write(store: ObjectStore, ref: ObjectRef, config: Config, found: Inspection, report: Report) -> None:

@@ -21,6 +21,25 @@ TOP_REPORTED = 5
 TEXT_LIMIT = 200
 
 
+def _mix(bits: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: spreads 64-bit keys uniformly, as the KMV estimate needs."""
+    with np.errstate(over="ignore"):
+        z = bits.astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
+
+
+def _hash64(values: pa.Array) -> np.ndarray:
+    """Hashes equal for equal values in every process (Python's hash() is salted per process)."""
+    if pa.types.is_integer(values.type) or pa.types.is_floating(values.type) or pa.types.is_temporal(values.type):
+        numbers = values.to_numpy(zero_copy_only=False)
+        if numbers.dtype.kind == "f":
+            return _mix((numbers.astype(np.float64) + 0.0).view(np.uint64))  # + 0.0: -0.0 and 0.0 are one value
+        return _mix(numbers.astype(np.int64).view(np.uint64) if numbers.dtype.kind != "M" else numbers.view(np.uint64))
+    return pd.util.hash_pandas_object(values.to_pandas(), index=False).to_numpy(np.uint64)
+
+
 def json_value(value: Any) -> Any:
     """A statistic as JSON: numbers stay numbers, dates become ISO-8601, long text is cut."""
     if isinstance(value, dt.datetime):
@@ -55,7 +74,11 @@ class ColumnSummary:
     top_exact: bool = True
 
     def update(self, values: pa.Array, counts: np.ndarray, nulls: int) -> None:
-        """Merge a chunk given as its distinct non-null values, how often each occurs, and its nulls."""
+        """Merge a chunk given as non-null values, how often each occurs, and its number of nulls.
+
+        A value may appear more than once (`1.0` and `1` are different texts of one number): every
+        statistic merges equal values, so no deduplication is needed here.
+        """
         self.nulls += nulls
         n = int(counts.sum())
         if n == 0:
@@ -79,12 +102,13 @@ class ColumnSummary:
         self.mean += delta * n / total
         self.m2 += m2 + delta * delta * self.count * n / total
 
-    def _merge_distinct(self, uniques: pa.Array) -> None:
-        hashed = pd.util.hash_pandas_object(uniques.to_pandas(), index=False).to_numpy(np.uint64)
+    def _merge_distinct(self, values: pa.Array) -> None:
+        hashed = np.unique(_hash64(values))
         if len(hashed) > DISTINCT_K:
             hashed = np.partition(hashed, DISTINCT_K)[:DISTINCT_K]  # the K smallest, in linear time
+            self.distinct_exact = False
         merged = np.unique(np.concatenate([self.hashes, hashed]))
-        if len(merged) > DISTINCT_K or (len(hashed) == DISTINCT_K and len(uniques) > DISTINCT_K):
+        if len(merged) > DISTINCT_K:
             self.distinct_exact = False
         self.hashes = merged[:DISTINCT_K]
 
@@ -121,13 +145,3 @@ class ColumnSummary:
             "top": [{"value": json_value(v), "count": c} for v, c in top],
             "top_exact": self.top_exact,
         }
-
-
-def tally_weighted(values: pa.Array, counts: np.ndarray) -> tuple[pa.Array, np.ndarray, int]:
-    """(distinct non-null values, their counts, number of nulls) of values that come with counts and may
-    repeat: the counts of equal values are summed."""
-    grouped = pa.table({"value": values, "count": counts}).group_by("value").aggregate([("count", "sum")])
-    present = pc.is_valid(grouped.column("value"))
-    nulls = int(pc.sum(grouped.column("count_sum").filter(pc.invert(present))).as_py() or 0)
-    grouped = grouped.filter(present)
-    return grouped.column("value").combine_chunks(), grouped.column("count_sum").to_numpy(), nulls

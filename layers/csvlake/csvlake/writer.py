@@ -17,7 +17,7 @@ from .reader import BadRow
 FORMULA_START = r"^[=+\-@\t\r]"
 
 
-def _csv_ready(values: pa.ChunkedArray) -> pa.ChunkedArray:
+def _csv_ready(values: pa.Array) -> pa.Array:
     """Text as it must appear in the processed CSV: ISO-8601 datetimes, neutralised formulas."""
     if pa.types.is_timestamp(values.type):
         zone = "Z" if values.type.tz else ""
@@ -47,10 +47,10 @@ class ProcessedWriter:
             options = pacsv.WriteOptions(quoting_header="none", eol="\n")
             self._writer = pacsv.CSVWriter(stream, self.schema, write_options=options)
 
-    def write(self, columns: list[pa.ChunkedArray]) -> None:
-        if self.output_format != "parquet":
-            columns = [_csv_ready(c) for c in columns]
-        columns = [c.cast(f.type) for c, f in zip(columns, self.schema)]
+    def write(self, columns: list[pa.DictionaryArray]) -> None:
+        """Write typed, dictionary-encoded columns: the CSV formatting happens once per distinct value."""
+        ready = _csv_ready if self.output_format != "parquet" else lambda values: values
+        columns = [ready(c.dictionary).take(c.indices).cast(f.type) for c, f in zip(columns, self.schema)]
         self._writer.write_table(pa.Table.from_arrays(columns, schema=self.schema))
 
     def close(self) -> None:
