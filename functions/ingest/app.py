@@ -6,7 +6,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from csvlake.config import Config
-from csvlake.events import is_sqs_event, object_refs, refs_from_body
+from csvlake.events import event_refs, is_sqs_event, refs_from_body
 from csvlake.ingest import ingest
 from csvlake.s3 import S3Store
 
@@ -19,16 +19,19 @@ store = S3Store()
 
 
 @tracer.capture_method
-def record_handler(record: SQSRecord) -> list[dict]:
-    return ingest(refs_from_body(record.body), store, config, logger, metrics)
+def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> list[dict]:
+    refs = refs_from_body(record.body)
+    return ingest(refs, store, config, logger, metrics.namespace, lambda_context.get_remaining_time_in_millis)
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
-@metrics.log_metrics
+@metrics.log_metrics(raise_on_empty_metrics=False)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    metrics.add_metric(name="Notifications", unit="Count", value=len(event.get("Records", [event])))
     if is_sqs_event(event):
         return process_partial_response(
             event=event, record_handler=record_handler, processor=processor, context=context
         )
-    return {"results": ingest(object_refs(event), store, config, logger, metrics)}
+    refs = event_refs(event)
+    return {"results": ingest(refs, store, config, logger, metrics.namespace, context.get_remaining_time_in_millis)}

@@ -357,3 +357,12 @@ def test_gzip_with_zero_padding_after_the_member_is_read(lake):
     report = lake.ingest("padded.csv.gz", data=gzip.compress(b"a,b\n1,2\n", mtime=0) + b"\x00" * 512)
 
     assert report["status"] == "processed" and report["rows"]["written"] == 1
+
+
+def test_when_time_runs_out_the_work_stops_and_nothing_is_written(lake):
+    from csvlake.pipeline import OutOfTime
+
+    ref = lake.drop("raw/late.csv", (DATA / "bad_rows.csv").read_bytes())
+    with pytest.raises(OutOfTime):
+        process(lake.store, ref, lake.config, deadline=0.0)
+    assert lake.object_keys() == {"raw/late.csv"}

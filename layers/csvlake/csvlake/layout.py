@@ -29,6 +29,12 @@ def relative_name(key: str, config: Config) -> str:
     return key[len(config.raw_prefix) :]
 
 
+def dataset_of(key: str, config: Config) -> str:
+    """The dataset of `raw/<dataset>/.../<name>.csv` is its first folder; files directly under raw/ have none."""
+    rel = relative_name(key, config)
+    return rel.split("/", 1)[0] if key.startswith(config.raw_prefix) and "/" in rel else "_none"
+
+
 def base_name(key: str, config: Config) -> str:
     """`raw/<rel>` → `<rel>` without a trailing `.gz`, then without `.csv` (any case)."""
     rel = relative_name(key, config)

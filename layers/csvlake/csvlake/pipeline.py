@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol
@@ -45,6 +46,10 @@ class ObjectGone(StoreError):
 
 class Superseded(Exception):
     """The object was overwritten after the event: the newer object's own event will process it."""
+
+
+class OutOfTime(Exception):
+    """The invocation would end before the file does: stop cleanly and let the retry start over."""
 
 
 class ObjectStore(Protocol):
@@ -90,13 +95,18 @@ def _text(store: ObjectStore, ref: ObjectRef) -> tuple[bytes, bool, Iterator[byt
         size *= 4
 
 
-def _chunks(pieces: Iterator[bytes], dialect: Dialect, ncols: int, config: Config) -> Iterator[Chunk]:
+def _chunks(
+    pieces: Iterator[bytes], dialect: Dialect, ncols: int, config: Config, deadline: float | None
+) -> Iterator[Chunk]:
     utf8 = to_utf8(pieces, dialect.encoding, lone_cr=dialect.line_ending == "CR")
-    return read_rows(utf8, dialect, ncols, skip_header=dialect.header, block_size=config.block_size)
+    for chunk in read_rows(utf8, dialect, ncols, skip_header=dialect.header, block_size=config.block_size):
+        if deadline is not None and time.monotonic() > deadline:
+            raise OutOfTime("the invocation's time is nearly up; uploads aborted, nothing written")
+        yield chunk
 
 
 def inspect(
-    store: ObjectStore, ref: ObjectRef, config: Config, encoding: str | None = None
+    store: ObjectStore, ref: ObjectRef, config: Config, encoding: str | None = None, deadline: float | None = None
 ) -> tuple[Inspection, ObjectRef]:
     """First pass: the dialect, and every column's type from all of its values."""
     sample, complete, pieces, ref = _text(store, ref)
@@ -107,14 +117,14 @@ def inspect(
         pieces = utf8.watch(pieces)
     inference = [types.TypeInference(dialect.decimal) for _ in source_names]
     extra = 0
-    for chunk in _chunks(pieces, dialect, len(source_names), config):
+    for chunk in _chunks(pieces, dialect, len(source_names), config, deadline):
         for evidence, column in zip(inference, chunk.columns):
             # A type is a property of the set of values: checking each distinct value once suffices.
             evidence.update(types.nulls_applied(pc.unique(column)))
         for row in chunk.bad_rows:
             extra = max(extra, len(row.fields) - len(source_names))
     if utf8 and utf8.legacy:
-        return inspect(store, ref, config, encoding="cp1252")
+        return inspect(store, ref, config, "cp1252", deadline)
     return Inspection(dialect, source_names, [e.result() for e in inference], extra), ref
 
 
@@ -133,7 +143,9 @@ def _typed_and_summarised(
     return pa.DictionaryArray.from_arrays(encoded.indices, values)
 
 
-def _write(store: ObjectStore, ref: ObjectRef, config: Config, found: Inspection, report: Report) -> None:
+def _write(
+    store: ObjectStore, ref: ObjectRef, config: Config, found: Inspection, report: Report, deadline: float | None
+) -> None:
     """Second pass: convert, summarise and write the processed copy and the rejected rows."""
     keys = OutputKeys.for_key(ref.key, config)
     bucket = config.output_bucket or ref.bucket
@@ -151,7 +163,7 @@ def _write(store: ObjectStore, ref: ObjectRef, config: Config, found: Inspection
             config.output_format,
         )
         rejected: RejectedWriter | None = None
-        for chunk in _chunks(pieces, found.dialect, len(names), config):
+        for chunk in _chunks(pieces, found.dialect, len(names), config, deadline):
             typed = [
                 _typed_and_summarised(column, fmt, found.dialect.decimal, summary)
                 for column, fmt, summary in zip(chunk.columns, found.formats, summaries)
@@ -178,8 +190,17 @@ def _write(store: ObjectStore, ref: ObjectRef, config: Config, found: Inspection
     ]
 
 
-def process(store: ObjectStore, ref: ObjectRef, config: Config, now=lambda: dt.datetime.now(dt.UTC)) -> dict:
-    """Ingest one raw object; the report is written last, whatever happened, and returned."""
+def process(
+    store: ObjectStore,
+    ref: ObjectRef,
+    config: Config,
+    now=lambda: dt.datetime.now(dt.UTC),
+    deadline: float | None = None,
+) -> dict:
+    """Ingest one raw object; the report is written last, whatever happened, and returned.
+
+    `deadline` (a time.monotonic() value) stops the work with OutOfTime, outputs unwritten.
+    """
     report = Report(source=ref, started_at=now())
     keys = OutputKeys.for_key(ref.key, config)
     bucket = config.output_bucket or ref.bucket
@@ -191,10 +212,10 @@ def process(store: ObjectStore, ref: ObjectRef, config: Config, now=lambda: dt.d
         "report": keys.report,
     }
     try:
-        found, report.source = inspect(store, ref, config)
+        found, report.source = inspect(store, ref, config, deadline=deadline)
         report.dialect = found.dialect.as_report()
-        _write(store, report.source, config, found, report)
-    except (StoreError, Superseded):
+        _write(store, report.source, config, found, report, deadline)
+    except (StoreError, Superseded, OutOfTime):
         raise
     except (Rejected, StreamError, ReadError) as exc:
         _reject(store, report, keys.quarantine, str(exc))
