@@ -10,7 +10,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 SAM_ENV := AWS_ACCESS_KEY_ID=$${AWS_ACCESS_KEY_ID:-testing} AWS_SECRET_ACCESS_KEY=$${AWS_SECRET_ACCESS_KEY:-testing}
 EVENT ?= events/s3-put.json
 
-.PHONY: install demo serve invoke test unit integration lint template build clean
+.PHONY: install demo serve invoke test unit integration lint template build clean chromium
 
 $(BIN)/.installed: requirements-dev.txt layers/csvlake/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +35,10 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-unit: install
+chromium: ## headless Chromium for the HTML report's browser tests (Debian's package; needs root or sudo)
+	sh tests/browser/install-chromium.sh
+
+unit: install chromium
 	$(BIN)/pytest -q tests/unit
 
 integration: install
@@ -63,5 +66,13 @@ template: build $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION) ## the template li
 build: install
 	$(SAM_ENV) $(BIN)/sam build
 
+# Generated inputs are cached in benchmarks/.data/ (git-ignored). BENCH_ARGS goes to run.py; --big adds
+# the 2 GB file (generated on first use, ~1.5 min; then a few minutes per run). See docs/benchmarks.md.
+BENCH_ARGS ?=
+.PHONY: bench
+bench: install ## csvlake against the naive pipeline and the I/O floor on generated files; BENCH_ARGS=--big adds 2 GB
+	$(BIN)/python benchmarks/generate.py $(filter --big,$(BENCH_ARGS))
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+
 clean:
-	rm -rf $(VENV) .aws-sam demo-output .pytest_cache .ruff_cache
+	rm -rf $(VENV) .aws-sam demo-output test-artifacts .pytest_cache .ruff_cache

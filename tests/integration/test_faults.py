@@ -176,7 +176,7 @@ def test_persistent_500s_on_the_report_leave_complete_outputs_and_no_report_unti
     proxy.add("PUT", REPORTS, "error", status=500, code="InternalError")
     store = store_via(proxy, ONE_RETRY)
 
-    with pytest.raises(StoreError, match=r"writing s3://csvlake-local/reports/vendas.json"):
+    with pytest.raises(StoreError, match=r"writing s3://csvlake-local/reports/vendas\."):
         run(store, "raw/vendas.csv")
 
     # The report is written last: without it the file is not done, and what is there is complete.
@@ -190,7 +190,7 @@ def test_persistent_500s_on_the_report_leave_complete_outputs_and_no_report_unti
 def test_500s_on_the_quarantine_copy_of_a_rejected_file(s3, bucket, proxy, times):
     workbook = (ROOT / "samples" / "planilha.csv").read_bytes()
     expected = fault_free(s3, "raw/planilha.csv", workbook)
-    assert set(expected) == {"quarantine/planilha.csv", "reports/planilha.json"}
+    assert set(expected) == {"quarantine/planilha.csv", "reports/planilha.json", "reports/planilha.html"}
     proxy.add("PUT", rf"^/{BUCKET}/quarantine/", "error", status=500, code="InternalError", times=times)
     store = store_via(proxy, ONE_RETRY)
 
@@ -255,7 +255,7 @@ def test_sqs_batch_returns_only_the_message_whose_object_keeps_failing(s3, bucke
     }
 
     assert keys_in(s3, BUCKET) == set(data) | {
-        f"{p}/{n}.{e}" for n in "ac" for p, e in (("processed", "csv"), ("reports", "json"))
+        f"{p}/{n}.{e}" for n in "ac" for p, e in (("processed", "csv"), ("reports", "json"), ("reports", "html"))
     }
     for key in ("raw/a.csv", "raw/c.csv"):
         assert report_for(s3, bucket, key)["status"] == "processed"

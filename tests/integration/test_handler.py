@@ -79,7 +79,7 @@ def test_eventbridge_event_for_a_workbook_named_csv_rejects_it_whole(s3, bucket,
     assert report["status"] == "rejected" and "ZIP archive" in report["reason"]
     quarantined = s3.get_object(Bucket=bucket, Key="quarantine/planilha.csv")["Body"].read()
     assert quarantined == (SAMPLES / "planilha.csv").read_bytes()
-    assert keys_in(s3, bucket) == {key, "quarantine/planilha.csv", "reports/planilha.json"}
+    assert keys_in(s3, bucket) == {key, "quarantine/planilha.csv", "reports/planilha.json", "reports/planilha.html"}
 
 
 def test_only_the_failed_sqs_messages_are_returned(s3, bucket, app, context):

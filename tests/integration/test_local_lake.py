@@ -79,7 +79,12 @@ def test_output_bucket_receives_every_output(s3, bucket):
     report = process(S3Store(s3), ObjectRef(bucket, "raw/a.csv"), config)
 
     assert report["outputs"]["bucket"] == "curated"
-    assert keys_in(s3, "curated") == {"processed/a.csv", "quarantine/a.rejected.csv", "reports/a.json"}
+    assert keys_in(s3, "curated") == {
+        "processed/a.csv",
+        "quarantine/a.rejected.csv",
+        "reports/a.json",
+        "reports/a.html",
+    }
     assert keys_in(s3, bucket) == {"raw/a.csv"}
     report_for(s3, "curated", "raw/a.csv")
 
@@ -130,7 +135,7 @@ def test_soak_500_files_dropped_concurrently_are_each_processed_exactly_once(s3,
         handled.update(ref.key for ref in object_refs(body))
 
     assert handled == Counter(keys)
-    reports = {k for k in keys_in(s3, runner.BUCKET) if k.startswith("reports/soak/")}
+    reports = {k for k in keys_in(s3, runner.BUCKET) if k.startswith("reports/soak/") and k.endswith(".json")}
     assert len(reports) == len(keys)
     for i in (0, 250, 499):
         report = report_for(s3, runner.BUCKET, keys[i])

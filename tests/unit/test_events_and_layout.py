@@ -99,6 +99,7 @@ def test_output_keys():
     assert keys == OutputKeys(
         processed="processed/2024/Vendas Jan.parquet",
         report="reports/2024/Vendas Jan.json",
+        report_html="reports/2024/Vendas Jan.html",
         rejected_rows="quarantine/2024/Vendas Jan.rejected.csv",
         quarantine="quarantine/2024/Vendas Jan.CSV.gz",
     )

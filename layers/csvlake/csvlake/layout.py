@@ -68,6 +68,7 @@ def _key(prefix: str, base: str, suffix: str) -> str:
 class OutputKeys:
     processed: str
     report: str
+    report_html: str
     rejected_rows: str
     quarantine: str
 
@@ -77,6 +78,7 @@ class OutputKeys:
         return cls(
             processed=_key(config.processed_prefix, base, f".{config.output_format}"),
             report=_key(config.reports_prefix, base, ".json"),
+            report_html=_key(config.reports_prefix, base, ".html"),
             rejected_rows=_key(config.quarantine_prefix, base, ".rejected.csv"),
             quarantine=_key(config.quarantine_prefix, _safe(relative_name(key, config)), ""),
         )

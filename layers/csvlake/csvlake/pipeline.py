@@ -23,6 +23,7 @@ from . import types
 from .config import Config
 from .dialect import SAMPLE_BYTES, Dialect, Rejected, Utf8Evidence, detect
 from .events import ObjectRef
+from .html import render as render_html
 from .layout import OutputKeys
 from .names import output_names
 from .reader import MAX_RECORD_BYTES, Chunk, ReadError, read_rows
@@ -210,6 +211,7 @@ def process(
         "rejected_rows": None,
         "quarantine": None,
         "report": keys.report,
+        "report_html": keys.report_html,
     }
     try:
         found, report.source = inspect(store, ref, config, deadline=deadline)
@@ -224,6 +226,8 @@ def process(
         log.exception("unexpected error processing s3://%s/%s", ref.bucket, ref.key)
         _reject(store, report, keys.quarantine, f"could not be processed: {type(exc).__name__}: {exc}")
     document = report.as_dict(now())
+    # The page first: the JSON report, written last, is what says the file is done.
+    store.put(bucket, keys.report_html, render_html(document).encode("utf-8"), "text/html; charset=utf-8")
     store.put(bucket, keys.report, to_json(document), "application/json")
     return document
 
