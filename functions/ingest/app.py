@@ -6,8 +6,9 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from csvlake.config import Config
+from csvlake.eventbridge import EventBridgePublisher
 from csvlake.events import event_refs, is_sqs_event, refs_from_body
-from csvlake.ingest import ingest
+from csvlake.ingest import Ingestor
 from csvlake.s3 import S3Store
 
 logger = Logger(service="csvlake")
@@ -15,13 +16,13 @@ tracer = Tracer(service="csvlake")
 metrics = Metrics(namespace="csvlake", service="csvlake")
 processor = BatchProcessor(event_type=EventType.SQS)
 config = Config.from_env()
-store = S3Store()
+publish = EventBridgePublisher(config.event_bus_name) if config.event_bus_name else None
+ingest = Ingestor(S3Store(), config, logger, metrics.namespace, publish, tracer.provider.in_subsegment)
 
 
 @tracer.capture_method
 def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> list[dict]:
-    refs = refs_from_body(record.body)
-    return ingest(refs, store, config, logger, metrics.namespace, lambda_context.get_remaining_time_in_millis)
+    return ingest(refs_from_body(record.body), lambda_context.get_remaining_time_in_millis)
 
 
 @logger.inject_lambda_context
@@ -33,5 +34,4 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
         return process_partial_response(
             event=event, record_handler=record_handler, processor=processor, context=context
         )
-    refs = event_refs(event)
-    return {"results": ingest(refs, store, config, logger, metrics.namespace, context.get_remaining_time_in_millis)}
+    return {"results": ingest(event_refs(event), context.get_remaining_time_in_millis)}

@@ -9,7 +9,7 @@ import logging
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
-from csvlake.ingest import ingest
+from csvlake.ingest import Ingestor
 from support import DATA
 
 
@@ -17,7 +17,7 @@ def test_each_file_emits_one_emf_document_with_its_dataset(lake, capsys, monkeyp
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
     ref = lake.drop("raw/vendas/2024/jan.csv", (DATA / "bad_rows.csv").read_bytes())
 
-    (result,) = ingest([ref], lake.store, lake.config, Logger(service="test"), namespace="csvlake")
+    (result,) = Ingestor(lake.store, lake.config, Logger(service="test"))([ref])
 
     assert result["status"] == "partial"
     documents = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
@@ -43,7 +43,7 @@ def test_skipped_keys_are_logged_with_their_reason(lake):
     handler.setFormatter(LambdaPowertoolsFormatter())
     logger = Logger(service="skipped-keys-test", level="INFO", logger_handler=handler)
 
-    (result,) = ingest([ref], lake.store, lake.config, logger, namespace="csvlake")
+    (result,) = Ingestor(lake.store, lake.config, logger)([ref])
 
     assert result["status"] == "skipped"
     (entry,) = [json.loads(line) for line in stream.getvalue().splitlines()]

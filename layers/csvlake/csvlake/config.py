@@ -28,6 +28,8 @@ class Config:
     quarantine_prefix: str = "quarantine/"
     output_format: str = "csv"
     output_bucket: str = ""
+    # EventBridge bus that receives a `File Processed/Partial/Rejected` event per file; empty: none.
+    event_bus_name: str = ""
     # Bytes handed to the parser at a time: bounds memory per chunk, not per file.
     block_size: int = 8 * 1024 * 1024
 
@@ -49,4 +51,5 @@ class Config:
             quarantine_prefix=_prefix(env.get("QUARANTINE_PREFIX", "quarantine/"), "QUARANTINE_PREFIX"),
             output_format=env.get("OUTPUT_FORMAT", "csv").strip().lower() or "csv",
             output_bucket=env.get("OUTPUT_BUCKET", "").strip(),
+            event_bus_name=env.get("EVENT_BUS_NAME", "").strip(),
         )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -16,61 +18,76 @@ from .pipeline import ObjectGone, ObjectStore, Superseded, process
 
 # Time kept back at the end of an invocation to abort uploads and return cleanly.
 SAFETY_SECONDS = 15
+DETAIL_TYPES = {"processed": "File Processed", "partial": "File Partial", "rejected": "File Rejected"}
 
 
-def ingest(
-    refs: list[ObjectRef],
-    store: ObjectStore,
-    config: Config,
-    logger: Logger,
-    namespace: str,
-    remaining_ms: Callable[[], int] | None = None,
-) -> list[dict[str, Any]]:
-    """One result per object: its status and report key, or why it was skipped.
+@dataclass
+class Ingestor:
+    """Everything one invocation needs, built once per Lambda container."""
 
-    Raises what a retry may cure (StoreError, OutOfTime), so that Lambda retries the event.
-    """
-    results = []
-    for ref in refs:
-        where = {"bucket": ref.bucket, "key": ref.key, "dataset": dataset_of(ref.key, config)}
-        logger.append_keys(**where)
-        reason = skip_reason(ref.key, config)
-        if reason:
-            logger.info("skipped", extra={"reason": reason})
-            results.append({"bucket": ref.bucket, "key": ref.key, "status": "skipped", "reason": reason})
-            continue
+    store: ObjectStore
+    config: Config
+    logger: Logger
+    namespace: str = "csvlake"
+    publish: Callable[[str, dict[str, Any]], None] | None = None
+    stage: Callable[[str], contextlib.AbstractContextManager] = lambda name: contextlib.nullcontext()
+
+    def __call__(self, refs: list[ObjectRef], remaining_ms: Callable[[], int] | None = None) -> list[dict[str, Any]]:
+        """One result per object: its status and report key, or why it was skipped.
+
+        Raises what a retry may cure (StoreError, OutOfTime), so that Lambda retries the event.
+        """
+        try:
+            return [self._one(ref, remaining_ms) for ref in refs]
+        finally:
+            self.logger.remove_keys(["bucket", "key", "dataset"])
+
+    def _one(self, ref: ObjectRef, remaining_ms: Callable[[], int] | None) -> dict[str, Any]:
+        where = {"bucket": ref.bucket, "key": ref.key}
+        dataset = dataset_of(ref.key, self.config)
+        self.logger.append_keys(**where, dataset=dataset)
+        if reason := skip_reason(ref.key, self.config):
+            self.logger.info("skipped", extra={"reason": reason})
+            return {**where, "status": "skipped", "reason": reason}
         deadline = time.monotonic() + remaining_ms() / 1000 - SAFETY_SECONDS if remaining_ms else None
         started = time.monotonic()
         try:
-            report = process(store, ref, config, deadline=deadline)
+            report = process(self.store, ref, self.config, deadline=deadline, stage=self.stage)
         except Superseded as exc:
-            logger.info("superseded", extra={"reason": str(exc)})
-            results.append({"bucket": ref.bucket, "key": ref.key, "status": "superseded", "reason": str(exc)})
-            continue
+            self.logger.info("superseded", extra={"reason": str(exc)})
+            return {**where, "status": "superseded", "reason": str(exc)}
         except ObjectGone as exc:
             # Deleted (or overwritten without versioning) since the event: a retry would fail the same way.
-            logger.warning("object is gone", extra={"error": str(exc)})
-            results.append(
-                {"bucket": ref.bucket, "key": ref.key, "status": "skipped", "reason": "object no longer exists"}
-            )
-            continue
+            self.logger.warning("object is gone", extra={"error": str(exc)})
+            return {**where, "status": "skipped", "reason": "object no longer exists"}
         rows = report["rows"]
-        logger.info("ingested", extra={"status": report["status"], "rows": rows, "reason": report["reason"]})
-        _publish_metrics(namespace, where["dataset"], report, time.monotonic() - started)
-        results.append(
-            {"bucket": ref.bucket, "key": ref.key, "status": report["status"], "report": report["outputs"]["report"]}
-        )
-    logger.remove_keys(["bucket", "key", "dataset"])
-    return results
+        self.logger.info("ingested", extra={"status": report["status"], "rows": rows, "reason": report["reason"]})
+        self._metrics(dataset, report, time.monotonic() - started)
+        if self.publish:
+            self.publish(DETAIL_TYPES[report["status"]], event_detail(report, dataset))
+        return {**where, "status": report["status"], "report": report["outputs"]["report"]}
+
+    def _metrics(self, dataset: str, report: dict[str, Any], seconds: float) -> None:
+        """One EMF document per file, with the dataset as its dimension."""
+        metrics = EphemeralMetrics(namespace=self.namespace, service="csvlake")
+        metrics.add_dimension(name="dataset", value=dataset)
+        metrics.add_metric(name=f"Files{report['status'].capitalize()}", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name="RowsRead", unit=MetricUnit.Count, value=report["rows"]["read"])
+        metrics.add_metric(name="RowsRejected", unit=MetricUnit.Count, value=report["rows"]["rejected"])
+        metrics.add_metric(name="BytesRead", unit=MetricUnit.Bytes, value=report["source"]["size"] or 0)
+        metrics.add_metric(name="ProcessingTime", unit=MetricUnit.Milliseconds, value=round(seconds * 1000))
+        metrics.flush_metrics()
 
 
-def _publish_metrics(namespace: str, dataset: str, report: dict[str, Any], seconds: float) -> None:
-    """One EMF document per file, with the dataset as its dimension."""
-    metrics = EphemeralMetrics(namespace=namespace, service="csvlake")
-    metrics.add_dimension(name="dataset", value=dataset)
-    metrics.add_metric(name=f"Files{report['status'].capitalize()}", unit=MetricUnit.Count, value=1)
-    metrics.add_metric(name="RowsRead", unit=MetricUnit.Count, value=report["rows"]["read"])
-    metrics.add_metric(name="RowsRejected", unit=MetricUnit.Count, value=report["rows"]["rejected"])
-    metrics.add_metric(name="BytesRead", unit=MetricUnit.Bytes, value=report["source"]["size"] or 0)
-    metrics.add_metric(name="ProcessingTime", unit=MetricUnit.Milliseconds, value=round(seconds * 1000))
-    metrics.flush_metrics()
+def event_detail(report: dict[str, Any], dataset: str) -> dict[str, Any]:
+    """The `detail` of the EventBridge event: the report's summary and where the report is."""
+    return {
+        "dataset": dataset,
+        "status": report["status"],
+        "reason": report["reason"],
+        "source": report["source"],
+        "rows": report["rows"],
+        "error_count": report["error_count"],
+        "columns": [{"name": c["name"], "type": c["type"]} for c in report["columns"]],
+        "outputs": report["outputs"],
+    }

@@ -11,7 +11,7 @@ import contextlib
 import datetime as dt
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
@@ -197,10 +197,12 @@ def process(
     config: Config,
     now=lambda: dt.datetime.now(dt.UTC),
     deadline: float | None = None,
+    stage: Callable[[str], contextlib.AbstractContextManager] = lambda name: contextlib.nullcontext(),
 ) -> dict:
     """Ingest one raw object; the report is written last, whatever happened, and returned.
 
     `deadline` (a time.monotonic() value) stops the work with OutOfTime, outputs unwritten.
+    `stage(name)` wraps each stage (a tracer's subsegment in Lambda).
     """
     report = Report(source=ref, started_at=now())
     keys = OutputKeys.for_key(ref.key, config)
@@ -214,9 +216,11 @@ def process(
         "report_html": keys.report_html,
     }
     try:
-        found, report.source = inspect(store, ref, config, deadline=deadline)
+        with stage("inspect"):
+            found, report.source = inspect(store, ref, config, deadline=deadline)
         report.dialect = found.dialect.as_report()
-        _write(store, report.source, config, found, report, deadline)
+        with stage("write"):
+            _write(store, report.source, config, found, report, deadline)
     except (StoreError, Superseded, OutOfTime):
         raise
     except (Rejected, StreamError, ReadError) as exc:
@@ -226,9 +230,10 @@ def process(
         log.exception("unexpected error processing s3://%s/%s", ref.bucket, ref.key)
         _reject(store, report, keys.quarantine, f"could not be processed: {type(exc).__name__}: {exc}")
     document = report.as_dict(now())
-    # The page first: the JSON report, written last, is what says the file is done.
-    store.put(bucket, keys.report_html, render_html(document).encode("utf-8"), "text/html; charset=utf-8")
-    store.put(bucket, keys.report, to_json(document), "application/json")
+    with stage("report"):
+        # The page first: the JSON report, written last, is what says the file is done.
+        store.put(bucket, keys.report_html, render_html(document).encode("utf-8"), "text/html; charset=utf-8")
+        store.put(bucket, keys.report, to_json(document), "application/json")
     return document
 
 
