@@ -19,6 +19,8 @@ import boto3
 
 BUCKET = "csvlake-local"
 QUEUE = "csvlake-notifications"
+EVENT_BUS = "csvlake-local"
+EVENTS_QUEUE = "csvlake-file-events"
 REGION = "us-east-1"
 DEFAULT_PORT = 4566
 HANDLER = Path(__file__).resolve().parents[4] / "functions" / "ingest" / "app.py"
@@ -91,6 +93,31 @@ def create_bucket(endpoint: str, bucket: str = BUCKET, raw_prefix: str = "raw/")
         },
     )
     return queue_url
+
+
+def create_event_bus(endpoint: str) -> str:
+    """An EventBridge bus whose csvlake events land on a queue the local runner prints from.
+
+    Sets EVENT_BUS_NAME, so the handler imported afterwards publishes to it, as it would on AWS.
+    """
+    events = boto3.client("events", endpoint_url=endpoint, region_name=REGION)
+    sqs = boto3.client("sqs", endpoint_url=endpoint, region_name=REGION)
+    events.create_event_bus(Name=EVENT_BUS)
+    queue_url = sqs.create_queue(QueueName=EVENTS_QUEUE)["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="csvlake-files", EventBusName=EVENT_BUS, EventPattern=json.dumps({"source": ["csvlake"]}))
+    events.put_targets(Rule="csvlake-files", EventBusName=EVENT_BUS, Targets=[{"Id": "queue", "Arn": queue_arn}])
+    os.environ["EVENT_BUS_NAME"] = EVENT_BUS
+    return queue_url
+
+
+def file_events(endpoint: str, queue_url: str) -> list[dict[str, Any]]:
+    """The csvlake events published since the last call."""
+    sqs = boto3.client("sqs", endpoint_url=endpoint, region_name=REGION)
+    messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+    for message in messages:
+        sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    return [json.loads(m["Body"]) for m in messages]
 
 
 def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:

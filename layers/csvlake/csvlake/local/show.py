@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 MAX_WIDTH = 24
@@ -23,39 +24,82 @@ def table(headers: list[str], rows: list[list[Any]], width: int = MAX_WIDTH) -> 
     return "\n".join(lines)
 
 
-def one_line(report: dict[str, Any]) -> str:
+def one_line(report: dict[str, Any], source: str | None = None) -> str:
+    """`status  key  read …, written …, rejected …  (reason)`; `source` replaces the key, e.g. with a local path."""
     rows = report["rows"]
-    line = f"{report['status']:<9} {report['source']['key']}  read {rows['read']}, written {rows['written']}, rejected {rows['rejected']}"
-    return line + (f"  ({report['reason']})" if report["reason"] else "")
+    name = source or report["source"]["key"]
+    line = f"{report['status']:<9} {name}  read {rows['read']}, written {rows['written']}, rejected {rows['rejected']}"
+    return line + (f"  ({report['reason']})" if report.get("reason") else "")
 
 
-def summary(report: dict[str, Any], max_errors: int = 5) -> str:
-    parts = [one_line(report)]
-    if report["dialect"]:
+def s3_url(bucket: str, key: str) -> str:
+    return f"s3://{bucket}/{key}"
+
+
+def summary(
+    report: dict[str, Any],
+    max_errors: int = 5,
+    source: str | None = None,
+    where: Callable[[str], str] | None = None,
+    detail: bool = False,
+    origin: str | None = None,
+) -> str:
+    """The report in a few lines and two tables (columns, errors).
+
+    `source` labels the file instead of its key; `where(key)` says where an output is (default:
+    its s3:// URL); `detail` adds a line about the source object (`origin` replaces its s3:// URL
+    there) and the mean of numeric columns.
+    """
+    outputs = report["outputs"]
+    where = where or (lambda key: s3_url(outputs["bucket"], key))
+    parts = [one_line(report, source)]
+    if detail:
+        parts.append(f"  source: {_source(report, origin)}")
+    if report.get("dialect"):
         d = report["dialect"]
         delimiter = {"\t": "tab"}.get(d["delimiter"], d["delimiter"])
         parts.append(
             f"  dialect: {d['encoding']}, delimiter {delimiter!r}, decimal {d['decimal']!r}, "
             f"header {'yes' if d['header'] else 'no'}, {d['line_ending']}"
         )
-    outputs = report["outputs"]
-    for label in ("processed", "rejected_rows", "quarantine", "report"):
-        if outputs.get(label):
-            parts.append(f"  {label.replace('_', ' ')}: s3://{outputs['bucket']}/{outputs[label]}")
-    if report["columns"]:
+    for label, key in outputs.items():
+        if label != "bucket" and isinstance(key, str) and key:
+            parts.append(f"  {label.replace('_', ' ')}: {where(key)}")
+    if report.get("columns"):
+        headers = ["column", "source", "type", "nulls", "distinct", "min", "max"]
         rows = [
             [c["name"], c["source_name"], c["type"], c["nulls"], c["distinct"], c["min"], c["max"]]
             for c in report["columns"]
         ]
-        parts.append(_indent(table(["column", "source", "type", "nulls", "distinct", "min", "max"], rows)))
-    for warning in report["warnings"]:
+        if detail:
+            headers.append("mean")
+            for row, column in zip(rows, report["columns"]):
+                row.append(column.get("mean"))
+        parts.append(_indent(table(headers, rows)))
+    for warning in report.get("warnings") or []:
         parts.append(f"  warning: {warning}")
-    if report["errors"]:
-        rows = [[e["line"], e["column"] or "", e["message"]] for e in report["errors"][:max_errors]]
+    errors = report.get("errors") or []
+    if errors and max_errors > 0:
+        rows = [[e["line"], e["column"] or "", e["message"]] for e in errors[:max_errors]]
         parts.append(_indent(table(["line", "column", "error"], rows, width=72)))
-        if report["error_count"] > max_errors:
-            parts.append(f"  … and {report['error_count'] - max_errors} more errors")
+    shown = min(len(errors), max(max_errors, 0))
+    if report.get("error_count", 0) > shown:
+        parts.append(f"  … and {report['error_count'] - shown} more errors")
     return "\n".join(parts)
+
+
+def _source(report: dict[str, Any], origin: str | None) -> str:
+    src = report["source"]
+    text = origin or s3_url(src["bucket"], src["key"])
+    if src.get("size") is not None:
+        text += f", {src['size']:,} bytes"
+    if src.get("version_id"):
+        text += f", version {src['version_id']}"
+    if report.get("started_at"):
+        text += f", read at {report['started_at']}"
+    if report.get("duration_ms") is not None:
+        text += f" in {report['duration_ms']:,} ms"
+    return text
 
 
 def _indent(text: str) -> str:
