@@ -10,8 +10,10 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import os
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
@@ -28,11 +30,12 @@ from .layout import OutputKeys
 from .names import output_names
 from .reader import MAX_RECORD_BYTES, Chunk, ReadError, read_rows
 from .report import Report, to_json
-from .streams import GZIP_MAGIC, StreamError, gunzip, peek, read_pieces, to_utf8
+from .streams import GZIP_MAGIC, StreamError, gunzip, peek, prefetched, read_pieces, to_utf8
 from .summary import ColumnSummary
 from .writer import ProcessedWriter, RejectedWriter
 
 log = logging.getLogger(__name__)
+WORKERS = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="csvlake")
 # A cap on what a gzip member may expand to, so a small bomb cannot exhaust the function.
 MAX_DECOMPRESSED_BYTES = 64 * 1024**3
 
@@ -100,7 +103,8 @@ def _chunks(
     pieces: Iterator[bytes], dialect: Dialect, ncols: int, config: Config, deadline: float | None
 ) -> Iterator[Chunk]:
     utf8 = to_utf8(pieces, dialect.encoding, lone_cr=dialect.line_ending == "CR")
-    for chunk in read_rows(utf8, dialect, ncols, skip_header=dialect.header, block_size=config.block_size):
+    rows = read_rows(utf8, dialect, ncols, skip_header=dialect.header, block_size=config.block_size)
+    for chunk in prefetched(rows):
         if deadline is not None and time.monotonic() > deadline:
             raise OutOfTime("the invocation's time is nearly up; uploads aborted, nothing written")
         yield chunk
@@ -165,10 +169,16 @@ def _write(
         )
         rejected: RejectedWriter | None = None
         for chunk in _chunks(pieces, found.dialect, len(names), config, deadline):
-            typed = [
-                _typed_and_summarised(column, fmt, found.dialect.decimal, summary)
-                for column, fmt, summary in zip(chunk.columns, found.formats, summaries)
-            ]
+            # Columns are independent, and Arrow and numpy release the GIL: use both cores.
+            typed = list(
+                WORKERS.map(
+                    _typed_and_summarised,
+                    chunk.columns,
+                    found.formats,
+                    [found.dialect.decimal] * len(names),
+                    summaries,
+                )
+            )
             processed.write(typed)
             report.written += chunk.rows
             if chunk.bad_rows:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import codecs
+import queue
+import threading
 import zlib
 from collections.abc import Iterable, Iterator
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
+
+T = TypeVar("T")
 
 READ_SIZE = 1024 * 1024
 GZIP_MAGIC = b"\x1f\x8b"
@@ -111,3 +115,40 @@ def to_utf8(pieces: Iterable[bytes], encoding: str, lone_cr: bool = False) -> It
     tail = decoder.decode(b"", final=True)
     if tail:
         yield tail.encode("utf-8")
+
+
+def prefetched(items: Iterator[T], depth: int = 1) -> Iterator[T]:
+    """The same items, produced one step ahead in another thread, so reading and parsing the next
+    block overlaps with processing this one. Errors are raised where the item would have been."""
+    ready: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        ready.put((item, None), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            ready.put((done, None))
+        except BaseException as exc:
+            ready.put((done, exc))
+
+    thread = threading.Thread(target=produce, name="csvlake-prefetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, error = ready.get()
+            if error is not None:
+                raise error
+            if item is done:
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join()
