@@ -14,6 +14,16 @@ from csvlake.local.fs import DirectoryStore
 from csvlake.pipeline import process
 
 ROOT = Path(__file__).resolve().parents[1]
+# How tests/data/ptbr_cp1252.csv (an Excel export from a pt-BR machine) must be read.
+PT_BR_DIALECT = {
+    "encoding": "cp1252",
+    "delimiter": ";",
+    "decimal": ",",
+    "thousands": ".",
+    "quotechar": '"',
+    "header": True,
+    "line_ending": "CRLF",
+}
 DATA = Path(__file__).parent / "data"
 SCHEMA = json.loads((ROOT / "schemas" / "report.schema.json").read_text())
 VALIDATOR = jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker())

@@ -7,7 +7,7 @@ import codecs
 import pytest
 
 from csvlake.dialect import Rejected, detect
-from support import DATA
+from support import DATA, PT_BR_DIALECT
 
 
 @pytest.mark.parametrize(
@@ -35,15 +35,7 @@ def test_encoding_delimiter_and_decimal(data, encoding, delimiter, decimal):
 
 def test_pt_br_file_from_excel():
     dialect, names = detect((DATA / "ptbr_cp1252.csv").read_bytes(), complete=True)
-    assert dialect.as_report() == {
-        "encoding": "cp1252",
-        "delimiter": ";",
-        "decimal": ",",
-        "thousands": ".",
-        "quotechar": '"',
-        "header": True,
-        "line_ending": "CRLF",
-    }
+    assert dialect.as_report() == PT_BR_DIALECT
     assert names == ["Código", "Descrição", "Preço Unitário", "Data", "CEP", "Ativo"]
 
 

@@ -14,7 +14,7 @@ from csvlake.config import Config
 from csvlake.events import ObjectRef
 from csvlake.local.fs import DirectoryStore
 from csvlake.pipeline import StoreError, process
-from support import DATA, LocalLake
+from support import DATA, PT_BR_DIALECT, LocalLake
 
 
 def without_run_details(report: dict) -> dict:
@@ -30,15 +30,7 @@ def test_semicolon_cp1252_file_keeps_decimal_values_dates_and_zip_codes(lake):
     report = lake.ingest("ptbr_cp1252.csv")
 
     assert report["status"] == "processed"
-    assert report["dialect"] == {
-        "encoding": "cp1252",
-        "delimiter": ";",
-        "decimal": ",",
-        "thousands": ".",
-        "quotechar": '"',
-        "header": True,
-        "line_ending": "CRLF",
-    }
+    assert report["dialect"] == PT_BR_DIALECT
     processed = lake.read("processed/ptbr_cp1252.csv")
     assert not processed.startswith(b"\xef\xbb\xbf") and b"\r\n" not in processed
     assert rows_of(processed) == [
