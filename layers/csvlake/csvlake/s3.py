@@ -36,7 +36,7 @@ class _Pipe:
 
     def __init__(self) -> None:
         self._queue: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=8)
-        self._buffer = b""
+        self._buffer = bytearray()
         self._done = False
         self.reader_failed = threading.Event()
 
@@ -54,6 +54,7 @@ class _Pipe:
         return True
 
     def read(self, size: int = -1) -> bytes:
+        # A bytearray grows in amortised constant time: the writer's pieces are small, parts are 16 MiB.
         while not self._done and (size < 0 or len(self._buffer) < size):
             item = self._queue.get()
             if isinstance(item, BaseException):
@@ -64,7 +65,8 @@ class _Pipe:
                 self._buffer += item
         if size < 0:
             size = len(self._buffer)
-        out, self._buffer = self._buffer[:size], self._buffer[size:]
+        out = bytes(self._buffer[:size])
+        del self._buffer[:size]
         return out
 
 
