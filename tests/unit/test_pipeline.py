@@ -358,3 +358,47 @@ def test_when_time_runs_out_the_work_stops_and_nothing_is_written(lake):
     with pytest.raises(OutOfTime):
         process(lake.store, ref, lake.config, deadline=0.0)
     assert lake.object_keys() == {"raw/late.csv"}
+
+
+def test_a_new_version_leaves_no_output_of_the_old_one_that_contradicts_its_report(lake):
+    lake.ingest("v.csv", data=b"a,b\n1,2\n3\n")
+    assert lake.exists("quarantine/v.rejected.csv")
+
+    clean = lake.ingest("v.csv", data=b"a,b\n1,2\n")
+    assert clean["outputs"]["rejected_rows"] is None and not lake.exists("quarantine/v.rejected.csv")
+
+    rejected = lake.ingest("v.csv", data=b"PK\x03\x04 not a csv")
+    assert rejected["status"] == "rejected"
+    assert not lake.exists("processed/v.csv") and not lake.exists("quarantine/v.rejected.csv")
+
+
+def test_a_file_named_like_rejected_rows_never_overwrites_them(lake):
+    lake.ingest("col.csv", data=b"a,b\n1,2\n3\n")
+    rows = lake.read("quarantine/col.rejected.csv")
+
+    report = lake.ingest("col.rejected.csv", data=b"PK\x03\x04 not a csv")
+
+    assert report["outputs"]["quarantine"] == "quarantine/col.rejected.csv.original"
+    assert lake.read("quarantine/col.rejected.csv") == rows
+
+
+def test_rejected_rows_columns_never_repeat_a_source_column_name(lake):
+    lake.ingest("names.csv", data=b"_line,_error,x\n1,2,3\n4,5\n")
+
+    assert rows_of(lake.read("quarantine/names.rejected.csv")) == [
+        ["_line", "_error", "x", "_line_2", "_error_2"],
+        ["4", "5", "", "3", "expected 3 fields, found 2"],
+    ]
+
+
+def test_a_cr_inside_a_quoted_field_of_an_old_mac_file_is_kept(lake):
+    report = lake.ingest("mac.csv", data=b'a,b\r1,"x\ry"\r2,z\r')
+
+    assert report["dialect"]["line_ending"] == "CR"
+    assert rows_of(lake.read("processed/mac.csv"))[1:] == [["1", "x\ry"], ["2", "z"]]
+
+
+def test_an_empty_gzip_stream_says_so(lake):
+    report = lake.ingest("nothing.csv.gz", data=gzip.compress(b"", mtime=0))
+
+    assert report["reason"] == "empty file: the gzip stream holds no bytes"

@@ -64,6 +64,11 @@ def _key(prefix: str, base: str, suffix: str) -> str:
     return f"{prefix}{base.encode()[:room].decode(errors='ignore')}{digest}{suffix}"
 
 
+def _whole_file_suffix(key: str) -> str:
+    # raw/x.rejected.csv, rejected whole, would land on the rejected rows of raw/x.csv.
+    return ".original" if key.lower().endswith(".rejected.csv") else ""
+
+
 @dataclass(frozen=True)
 class OutputKeys:
     processed: str
@@ -80,5 +85,5 @@ class OutputKeys:
             report=_key(config.reports_prefix, base, ".json"),
             report_html=_key(config.reports_prefix, base, ".html"),
             rejected_rows=_key(config.quarantine_prefix, base, ".rejected.csv"),
-            quarantine=_key(config.quarantine_prefix, _safe(relative_name(key, config)), ""),
+            quarantine=_key(config.quarantine_prefix, _safe(relative_name(key, config)), _whole_file_suffix(key)),
         )

@@ -75,6 +75,9 @@ class ObjectStore(Protocol):
 
     def copy(self, ref: ObjectRef, bucket: str, key: str) -> None: ...
 
+    def delete(self, bucket: str, key: str) -> None:
+        """Remove an object if it exists (an output left by an earlier version of the file)."""
+
 
 @dataclass
 class Inspection:
@@ -88,12 +91,15 @@ def _text(store: ObjectStore, ref: ObjectRef) -> tuple[bytes, bool, Iterator[byt
     stream, ref = store.open(ref)
     pieces = read_pieces(stream)
     magic, pieces = peek(pieces, len(GZIP_MAGIC))
-    if magic == GZIP_MAGIC:
+    gzipped = magic == GZIP_MAGIC
+    if gzipped:
         pieces = gunzip(pieces, MAX_DECOMPRESSED_BYTES)
     size = SAMPLE_BYTES
     while True:
         sample, pieces = peek(pieces, size + 1)
         # Very wide files: the sample must hold the header and a row after it.
+        if gzipped and not sample:
+            raise Rejected("empty file: the gzip stream holds no bytes")
         if len(sample) <= size or max(sample.count(b"\n"), sample.count(b"\r")) > 2 or size >= MAX_RECORD_BYTES:
             return sample[:size], len(sample) <= size, pieces, ref
         size *= 4
@@ -195,6 +201,8 @@ def _write(
     report.read = report.written + report.rejected
     report.status = "partial" if report.rejected else "processed"
     report.outputs.update(processed=keys.processed, rejected_rows=keys.rejected_rows if rejected else None)
+    if rejected is None:
+        store.delete(bucket, keys.rejected_rows)  # an earlier version's bad rows are not this file's
     report.columns = [
         {"name": name, "source_name": source if found.dialect.header else None, **summary.as_report()}
         for name, source, summary in zip(names, found.source_names, summaries)
@@ -234,11 +242,11 @@ def process(
     except (StoreError, Superseded, OutOfTime):
         raise
     except (Rejected, StreamError, ReadError) as exc:
-        _reject(store, report, keys.quarantine, str(exc))
+        _reject(store, report, keys, str(exc))
     except Exception as exc:
         # A file that trips an unforeseen error must still end in a visible place, not in a retry loop.
         log.exception("unexpected error processing s3://%s/%s", ref.bucket, ref.key)
-        _reject(store, report, keys.quarantine, f"could not be processed: {type(exc).__name__}: {exc}")
+        _reject(store, report, keys, f"could not be processed: {type(exc).__name__}: {exc}")
     document = report.as_dict(now())
     with stage("report"):
         # The page first: the JSON report, written last, is what says the file is done.
@@ -247,10 +255,14 @@ def process(
     return document
 
 
-def _reject(store: ObjectStore, report: Report, quarantine: str, reason: str) -> None:
-    """Whole-file rejection: the original bytes go to quarantine and the report says why."""
+def _reject(store: ObjectStore, report: Report, keys: OutputKeys, reason: str) -> None:
+    """Whole-file rejection: the original bytes go to quarantine, the report says why, and no
+    processed copy or rejected rows of an earlier version of the file remain to contradict it."""
     report.reject(reason)
     report.read = report.written = report.rejected = 0
     report.columns, report.errors, report.error_count = [], [], 0
-    store.copy(report.source, report.outputs["bucket"], quarantine)
-    report.outputs.update(processed=None, rejected_rows=None, quarantine=quarantine)
+    bucket = report.outputs["bucket"]
+    for stale in (keys.processed, keys.rejected_rows):
+        store.delete(bucket, stale)
+    store.copy(report.source, bucket, keys.quarantine)
+    report.outputs.update(processed=None, rejected_rows=None, quarantine=keys.quarantine)

@@ -238,6 +238,10 @@ class S3Store:
         with _store_errors(f"writing s3://{bucket}/{key}"):
             self.s3.put_object(Bucket=bucket, Key=key, Body=data, ContentType=content_type)
 
+    def delete(self, bucket: str, key: str) -> None:
+        with _store_errors(f"deleting s3://{bucket}/{key}"):
+            self.s3.delete_object(Bucket=bucket, Key=key)  # S3 answers 204 for a missing key too
+
     def copy(self, ref: ObjectRef, bucket: str, key: str) -> None:
         source = {"Bucket": ref.bucket, "Key": ref.key}
         extra = {}

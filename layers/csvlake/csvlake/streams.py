@@ -96,25 +96,43 @@ def _latin1_fallback(error: UnicodeDecodeError) -> tuple[str, int]:
 codecs.register_error("csvlake-latin1", _latin1_fallback)
 
 
+def _lone_cr_to_lf(pieces: Iterable[str]) -> Iterator[str]:
+    """Old Mac line ends become `\n`; a CR inside a quoted field stays, as it is data."""
+    inside = False
+    for piece in pieces:
+        parts = piece.split('"')
+        for n, part in enumerate(parts):
+            if n:
+                inside = not inside
+            if not inside:
+                parts[n] = part.replace("\r", "\n")
+        yield '"'.join(parts)
+
+
 def to_utf8(pieces: Iterable[bytes], encoding: str, lone_cr: bool = False) -> Iterator[bytes]:
     """UTF-8 bytes from `encoding`. UTF-8 passes through (the parser validates it)."""
-    if encoding in ("utf-8", "utf-8-sig"):
+    if encoding in ("utf-8", "utf-8-sig") and not lone_cr:
         first = True
         for piece in pieces:
             if first and encoding == "utf-8-sig":
                 piece = piece.removeprefix(codecs.BOM_UTF8)
             first = False
-            yield piece.replace(b"\r", b"\n") if lone_cr else piece
+            yield piece
         return
-    decoder = codecs.getincrementaldecoder(encoding)(errors="csvlake-latin1" if encoding == "cp1252" else "replace")
-    for piece in pieces:
-        text = decoder.decode(piece)
-        if lone_cr:
-            text = text.replace("\r", "\n")
-        yield text.encode("utf-8")
-    tail = decoder.decode(b"", final=True)
-    if tail:
-        yield tail.encode("utf-8")
+    errors = {"cp1252": "csvlake-latin1", "utf-8": "surrogateescape"}.get(encoding, "replace")
+    decoder = codecs.getincrementaldecoder("utf-8" if encoding == "utf-8-sig" else encoding)(errors)
+
+    def texts() -> Iterator[str]:
+        for piece in pieces:
+            yield decoder.decode(piece)
+        yield decoder.decode(b"", final=True)
+
+    decoded = _lone_cr_to_lf(texts()) if lone_cr else texts()
+    for number, text in enumerate(decoded):
+        if number == 0 and encoding == "utf-8-sig":
+            text = text.removeprefix("\ufeff")
+        if text:
+            yield text.encode("utf-8", "surrogateescape")
 
 
 def prefetched(items: Iterator[T], depth: int = 1) -> Iterator[T]:

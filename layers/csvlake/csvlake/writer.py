@@ -57,6 +57,14 @@ class ProcessedWriter:
         self._writer.close()
 
 
+def _unused(name: str, taken: list[str]) -> str:
+    candidate, n = name, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{name}_{n}"
+    return candidate
+
+
 class RejectedWriter:
     """Rejected rows as they were, plus `_line` (where the record starts) and `_error` (why)."""
 
@@ -64,7 +72,9 @@ class RejectedWriter:
         self._text = io.TextIOWrapper(stream, encoding="utf-8", newline="", write_through=True)
         self._csv = csv.writer(self._text, lineterminator="\n")
         self.width = len(names)
-        self._csv.writerow([*names, *(f"_extra_{i + 1}" for i in range(extra)), "_line", "_error"])
+        added = [*(f"_extra_{i + 1}" for i in range(extra)), "_line", "_error"]
+        # A source column may already be called _line: ours then become _line_2, never a duplicate.
+        self._csv.writerow([*names, *(_unused(name, names) for name in added)])
         self.extra = extra
 
     def write(self, rows: list[BadRow]) -> None:

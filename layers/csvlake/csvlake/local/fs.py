@@ -52,6 +52,9 @@ class DirectoryStore:
         with self.writer(bucket, key, content_type) as stream:
             stream.write(data)
 
+    def delete(self, bucket: str, key: str) -> None:
+        self.path(bucket, key).unlink(missing_ok=True)
+
     def copy(self, ref: ObjectRef, bucket: str, key: str) -> None:
         with self.path(ref.bucket, ref.key).open("rb") as source, self.writer(bucket, key, "") as target:
             shutil.copyfileobj(source, target)
