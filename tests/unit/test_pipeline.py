@@ -402,3 +402,14 @@ def test_an_empty_gzip_stream_says_so(lake):
     report = lake.ingest("nothing.csv.gz", data=gzip.compress(b"", mtime=0))
 
     assert report["reason"] == "empty file: the gzip stream holds no bytes"
+
+
+def test_reading_dots_as_thousands_without_evidence_is_reported(lake):
+    report = lake.ingest("thousands.csv", data=b"id;v\n1;1.500\n2;2.250\n")
+
+    assert rows_of(lake.read("processed/thousands.csv"))[1:] == [["1", "1500"], ["2", "2250"]]
+    assert report["warnings"] == [
+        "no number with a decimal comma in the first rows: values like 1.500 are read with '.' "
+        "grouping thousands (1500), as in the locales that separate fields with ';'"
+    ]
+    assert lake.ingest("evident.csv", data=b"id;v\n1;1.500,5\n2;2.250\n")["warnings"] == []

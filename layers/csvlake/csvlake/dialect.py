@@ -45,6 +45,8 @@ class Dialect:
     header: bool
     line_ending: str
     quotechar: str = '"'
+    # A choice made without evidence in the sample, for the report's warnings.
+    assumption: str | None = None
 
     @property
     def thousands(self) -> str | None:
@@ -172,6 +174,19 @@ def _decimal(rows: list[list[str]], delimiter: str) -> str:
     return "," if delimiter == ";" and dot == 0 else "."
 
 
+def _thousands_assumed(rows: list[list[str]], delimiter: str, decimal: str) -> str | None:
+    """A warning when `1.500`-like values will be read as thousands with no decimal comma seen."""
+    if delimiter != ";" or decimal != ",":
+        return None
+    values = [v.strip() for row in rows[1:] for v in row]
+    if any("," in v and COMMA_DECIMAL.match(v) for v in values) or not any(THOUSANDS_ONLY.match(v) for v in values):
+        return None
+    return (
+        "no number with a decimal comma in the first rows: values like 1.500 are read with '.' "
+        "grouping thousands (1500), as in the locales that separate fields with ';'"
+    )
+
+
 def _typed(value: str, decimal: str) -> bool:
     value = value.strip()
     if re.match(BOOLEAN_PATTERN, value):
@@ -220,4 +235,5 @@ def detect(sample: bytes, complete: bool, encoding: str | None = None) -> tuple[
     decimal = _decimal(rows, delimiter)
     header = _has_header(rows, decimal)
     names = rows[0] if header else [f"column_{i + 1}" for i in range(len(rows[0]))]
-    return Dialect(encoding, delimiter, decimal, header, line_ending), names
+    assumption = _thousands_assumed(rows, delimiter, decimal)
+    return Dialect(encoding, delimiter, decimal, header, line_ending, assumption=assumption), names

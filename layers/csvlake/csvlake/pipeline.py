@@ -237,6 +237,8 @@ def process(
         with stage("inspect"):
             found, report.source = inspect(store, ref, config, deadline=deadline)
         report.dialect = found.dialect.as_report()
+        if found.dialect.assumption:
+            report.warnings.append(found.dialect.assumption)
         with stage("write"):
             _write(store, report.source, config, found, report, deadline)
     except (StoreError, Superseded, OutOfTime):
