@@ -413,3 +413,19 @@ def test_reading_dots_as_thousands_without_evidence_is_reported(lake):
         "grouping thousands (1500), as in the locales that separate fields with ';'"
     ]
     assert lake.ingest("evident.csv", data=b"id;v\n1;1.500,5\n2;2.250\n")["warnings"] == []
+
+
+def test_quartiles_are_exact_for_small_files_and_sampled_the_same_way_for_large_ones(tmp_path):
+    small = LocalLake(tmp_path / "s", Config()).ingest("q.csv", data=b"v\n1\n2\n3\n4\n5\n")["columns"][0]
+    assert (small["p25"], small["p50"], small["p75"], small["quantiles_exact"]) == (2, 3, 4, True)
+
+    data = ("v\n" + "".join(f"{(i * 7919) % 30_000}\n" for i in range(30_000))).encode()
+    big = LocalLake(tmp_path / "b", Config()).ingest("q.csv", data=data)["columns"][0]
+    chunked = LocalLake(tmp_path / "c", Config(block_size=4096)).ingest("q.csv", data=data)["columns"][0]
+
+    assert big["quantiles_exact"] is False
+    for name, true in (("p25", 7_500), ("p50", 15_000), ("p75", 22_500)):
+        assert abs(big[name] - true) < 0.02 * 30_000, (name, big[name])
+    quartiles = ("p25", "p50", "p75", "quantiles_exact")
+    # The sample depends on row numbers, not on how the file was cut.
+    assert [big[q] for q in quartiles] == [chunked[q] for q in quartiles]

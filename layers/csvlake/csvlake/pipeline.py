@@ -140,17 +140,22 @@ def inspect(
 
 
 def _typed_and_summarised(
-    column: pa.ChunkedArray, fmt: types.Format | None, decimal: str, summary: ColumnSummary
+    column: pa.ChunkedArray, fmt: types.Format | None, decimal: str, summary: ColumnSummary, first_row: int
 ) -> pa.DictionaryArray:
     """The column converted to its type, its statistics merged into `summary`.
 
     Both happen on the column's distinct texts, which are far fewer than its rows in most columns.
+    `first_row` is the index of the chunk's first accepted row in the file (for quantile sampling).
     """
     encoded = pc.dictionary_encode(column.combine_chunks())
     values = types.convert(types.nulls_applied(encoded.dictionary), fmt, decimal)
-    counts = np.bincount(encoded.indices.to_numpy(), minlength=len(values))
+    indices = encoded.indices.to_numpy()
+    counts = np.bincount(indices, minlength=len(values))
     present = values.is_valid().to_numpy(zero_copy_only=False)
     summary.update(values.filter(pa.array(present)), counts[present], int(counts[~present].sum()))
+    if summary.kind in ("integer", "number"):
+        numbers = values.to_numpy(zero_copy_only=False).astype(np.float64)  # nulls → NaN
+        summary.sample_rows(first_row, numbers[indices])
     return pa.DictionaryArray.from_arrays(encoded.indices, values)
 
 
@@ -183,6 +188,7 @@ def _write(
                     found.formats,
                     [found.dialect.decimal] * len(names),
                     summaries,
+                    [report.written] * len(names),
                 )
             )
             processed.write(typed)

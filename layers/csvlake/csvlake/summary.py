@@ -17,6 +17,10 @@ import pyarrow.compute as pc
 DISTINCT_K = 8192
 # Value counts kept per chunk and across the file for `top`; exact while a column has fewer values.
 TOP_KEEP = 1000
+# Quantiles come from the values of the QUANTILE_SAMPLE rows whose hashed row numbers are smallest:
+# a uniform sample that merges across chunks and is the same on every run (exact up to that many
+# rows; beyond, a rank error of about 1/sqrt(QUANTILE_SAMPLE) = 1%).
+QUANTILE_SAMPLE = 10_000
 TOP_REPORTED = 5
 TEXT_LIMIT = 200
 
@@ -72,6 +76,9 @@ class ColumnSummary:
     distinct_exact: bool = True
     top: dict[Any, int] = field(default_factory=dict)
     top_exact: bool = True
+    sample_keys: np.ndarray = field(default_factory=lambda: np.empty(0, np.uint64))
+    sample_values: np.ndarray = field(default_factory=lambda: np.empty(0, np.float64))
+    sampled_all: bool = True
 
     def update(self, values: pa.Array, counts: np.ndarray, nulls: int) -> None:
         """Merge a chunk given as non-null values, how often each occurs, and its number of nulls.
@@ -94,6 +101,18 @@ class ColumnSummary:
         self.count += n
         self._merge_distinct(values)
         self._merge_top(values, counts)
+
+    def sample_rows(self, first_row: int, numbers: np.ndarray) -> None:
+        """Offer the chunk's numbers (NaN for nulls), row by row, to the quantile sample."""
+        keys = _mix(np.arange(first_row, first_row + len(numbers), dtype=np.int64))
+        keep = ~np.isnan(numbers)
+        keys = np.concatenate([self.sample_keys, keys[keep]])
+        values = np.concatenate([self.sample_values, numbers[keep]])
+        if len(keys) > QUANTILE_SAMPLE:
+            self.sampled_all = False
+            smallest = np.argpartition(keys, QUANTILE_SAMPLE)[:QUANTILE_SAMPLE]
+            keys, values = keys[smallest], values[smallest]
+        self.sample_keys, self.sample_values = keys, values
 
     def _merge_moments(self, n: int, mean: float, m2: float) -> None:
         # Chan et al.'s parallel update: exact merge of count, mean and sum of squared deviations.
@@ -144,4 +163,12 @@ class ColumnSummary:
             "std": _rounded(math.sqrt(self.m2 / (self.count - 1))) if numeric and self.count > 1 else None,
             "top": [{"value": json_value(v), "count": c} for v, c in top],
             "top_exact": self.top_exact,
+            **self._quantiles(numeric),
         }
+
+    def _quantiles(self, numeric: bool) -> dict[str, Any]:
+        if not numeric or not len(self.sample_values):
+            return {"p25": None, "p50": None, "p75": None, "quantiles_exact": True}
+        with np.errstate(over="ignore", invalid="ignore"):
+            p25, p50, p75 = np.quantile(self.sample_values, [0.25, 0.5, 0.75])
+        return {"p25": _rounded(p25), "p50": _rounded(p50), "p75": _rounded(p75), "quantiles_exact": self.sampled_all}
