@@ -429,3 +429,13 @@ def test_quartiles_are_exact_for_small_files_and_sampled_the_same_way_for_large_
     quartiles = ("p25", "p50", "p75", "quantiles_exact")
     # The sample depends on row numbers, not on how the file was cut.
     assert [big[q] for q in quartiles] == [chunked[q] for q in quartiles]
+
+
+def test_a_bad_row_before_an_unclosed_quote_keeps_its_own_fields(lake):
+    report = lake.ingest("open.csv", data=b'a,b\n1,2,3\n4,"open\n')
+
+    assert [(e["line"], e["message"]) for e in report["errors"]] == [
+        (2, "expected 2 fields, found 3"),
+        (3, "quoted field is never closed"),
+    ]
+    assert rows_of(lake.read("quarantine/open.rejected.csv"))[1] == ["1", "2", "3", "2", "expected 2 fields, found 3"]

@@ -166,9 +166,9 @@ def _slow_block(view: bytes, last: bool, first_line: int, ncols: int, delimiter:
             continue
         line = first_line + int(newlines_before[start])
         if last and end == len(lines) and _unterminated(view[offsets[start] :]):
-            bad.append(BadRow(line, [_text(v) for v in row], "quoted field is never closed"))
+            bad.append(BadRow(line, [_readable(v) for v in row], "quoted field is never closed"))
         elif reason := _check(row, ncols):
-            bad.append(BadRow(line, [_text(v) for v in row], reason))
+            bad.append(BadRow(line, [_readable(v) for v in row], reason))
         else:
             good.append(row)
     return int(offsets[records[-1][1]]), Chunk(_columns(good, ncols), bad), header_done
@@ -182,7 +182,8 @@ def _unterminated(record: bytes) -> bool:
     return False
 
 
-def _text(value: str) -> str:
+def _readable(value: str) -> str:
+    # Invalid UTF-8 bytes (kept as surrogates while parsing) shown as U+FFFD in the rejected-rows file.
     return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
@@ -216,16 +217,17 @@ def _fast_block(block: bytes, frame: _Frame, first_line: int, ncols: int, delimi
         lines = frame.lines(first_line)
         for i in np.flatnonzero(bad):
             text = block[frame.starts[i] : frame.ends[i]].decode("utf-8", "surrogateescape").removesuffix("\r")
-            rows = _fields(text, delimiter) if not frame.open_quote_at_end else [[text]]
-            if len(rows) != 1 or (len(rows[0]) == ncols and not frame.nul[i] and not frame.open_quote_at_end):
+            unterminated = frame.open_quote_at_end and i == len(bad) - 1
+            rows = [[text]] if unterminated else _fields(text, delimiter)
+            if len(rows) != 1 or (len(rows[0]) == ncols and not frame.nul[i] and not unterminated):
                 return None
             if frame.nul[i]:
                 reason = "contains a NUL byte"
-            elif frame.open_quote_at_end and i == len(bad) - 1:
+            elif unterminated:
                 reason = "quoted field is never closed"
             else:
                 reason = f"expected {ncols} fields, found {len(rows[0])}"
-            bad_rows.append(BadRow(int(lines[i]), [_text(v) for v in rows[0]], reason))
+            bad_rows.append(BadRow(int(lines[i]), [_readable(v) for v in rows[0]], reason))
         good = b"".join(block[frame.starts[i] : frame.ends[i] + 1] for i in np.flatnonzero(good_mask))
     else:
         good = block
