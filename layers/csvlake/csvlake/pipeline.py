@@ -87,19 +87,23 @@ class Inspection:
     extra_fields: int
 
 
-def _text(store: ObjectStore, ref: ObjectRef) -> tuple[bytes, bool, Iterator[bytes], ObjectRef]:
+def _decompressed(store: ObjectStore, ref: ObjectRef) -> tuple[Iterator[bytes], bool, ObjectRef]:
+    """The object's bytes, gunzipped on the fly when they are gzip (by their magic, not their name)."""
     stream, ref = store.open(ref)
-    pieces = read_pieces(stream)
-    magic, pieces = peek(pieces, len(GZIP_MAGIC))
+    magic, pieces = peek(read_pieces(stream), len(GZIP_MAGIC))
     gzipped = magic == GZIP_MAGIC
-    if gzipped:
-        pieces = gunzip(pieces, MAX_DECOMPRESSED_BYTES)
+    return (gunzip(pieces, MAX_DECOMPRESSED_BYTES) if gzipped else pieces), gzipped, ref
+
+
+def _sampled(store: ObjectStore, ref: ObjectRef) -> tuple[bytes, bool, Iterator[bytes], ObjectRef]:
+    """The first bytes for dialect detection (whether they are the whole file), and all the bytes."""
+    pieces, gzipped, ref = _decompressed(store, ref)
     size = SAMPLE_BYTES
     while True:
         sample, pieces = peek(pieces, size + 1)
-        # Very wide files: the sample must hold the header and a row after it.
         if gzipped and not sample:
             raise Rejected("empty file: the gzip stream holds no bytes")
+        # Very wide files: the sample must hold the header and a row after it.
         if len(sample) <= size or max(sample.count(b"\n"), sample.count(b"\r")) > 2 or size >= MAX_RECORD_BYTES:
             return sample[:size], len(sample) <= size, pieces, ref
         size *= 4
@@ -120,7 +124,7 @@ def inspect(
     store: ObjectStore, ref: ObjectRef, config: Config, encoding: str | None = None, deadline: float | None = None
 ) -> tuple[Inspection, ObjectRef]:
     """First pass: the dialect, and every column's type from all of its values."""
-    sample, complete, pieces, ref = _text(store, ref)
+    sample, complete, pieces, ref = _sampled(store, ref)
     dialect, source_names = detect(sample, complete, encoding)
     # An all-ASCII sample reads as UTF-8; the rest of the file decides whether it really is.
     utf8 = Utf8Evidence() if dialect.encoding == "utf-8" and not complete and sample.isascii() else None
@@ -160,17 +164,22 @@ def _typed_and_summarised(
 
 
 def _write(
-    store: ObjectStore, ref: ObjectRef, config: Config, found: Inspection, report: Report, deadline: float | None
+    store: ObjectStore,
+    ref: ObjectRef,
+    config: Config,
+    found: Inspection,
+    report: Report,
+    keys: OutputKeys,
+    deadline: float | None,
 ) -> None:
     """Second pass: convert, summarise and write the processed copy and the rejected rows."""
-    keys = OutputKeys.for_key(ref.key, config)
-    bucket = config.output_bucket or ref.bucket
+    bucket = report.outputs["bucket"]
     names, warnings = output_names(found.source_names)
     report.warnings.extend(warnings)
     summaries = [ColumnSummary(types.kind(fmt)) for fmt in found.formats]
     arrow_types = [types.arrow_type(fmt) for fmt in found.formats]
     content_type = "text/csv; charset=utf-8" if config.output_format == "csv" else "application/vnd.apache.parquet"
-    _, _, pieces, ref = _text(store, ref)
+    pieces, _, ref = _decompressed(store, ref)
     with contextlib.ExitStack() as outputs:
         processed = ProcessedWriter(
             outputs.enter_context(store.writer(bucket, keys.processed, content_type)),
@@ -246,7 +255,7 @@ def process(
         if found.dialect.assumption:
             report.warnings.append(found.dialect.assumption)
         with stage("write"):
-            _write(store, report.source, config, found, report, deadline)
+            _write(store, report.source, config, found, report, keys, deadline)
     except (StoreError, Superseded, OutOfTime):
         raise
     except (Rejected, StreamError, ReadError) as exc:

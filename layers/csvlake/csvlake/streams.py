@@ -109,28 +109,29 @@ def _lone_cr_to_lf(pieces: Iterable[str]) -> Iterator[str]:
         yield '"'.join(parts)
 
 
+def _without_bom(pieces: Iterable[bytes]) -> Iterator[bytes]:
+    first = True
+    for piece in pieces:
+        yield piece.removeprefix(codecs.BOM_UTF8) if first else piece
+        first = False
+
+
 def to_utf8(pieces: Iterable[bytes], encoding: str, lone_cr: bool = False) -> Iterator[bytes]:
     """UTF-8 bytes from `encoding`. UTF-8 passes through (the parser validates it)."""
-    if encoding in ("utf-8", "utf-8-sig") and not lone_cr:
-        first = True
-        for piece in pieces:
-            if first and encoding == "utf-8-sig":
-                piece = piece.removeprefix(codecs.BOM_UTF8)
-            first = False
-            yield piece
+    if encoding == "utf-8-sig":
+        pieces, encoding = _without_bom(pieces), "utf-8"
+    if encoding == "utf-8" and not lone_cr:
+        yield from pieces
         return
     errors = {"cp1252": "csvlake-latin1", "utf-8": "surrogateescape"}.get(encoding, "replace")
-    decoder = codecs.getincrementaldecoder("utf-8" if encoding == "utf-8-sig" else encoding)(errors)
+    decoder = codecs.getincrementaldecoder(encoding)(errors)
 
     def texts() -> Iterator[str]:
         for piece in pieces:
             yield decoder.decode(piece)
         yield decoder.decode(b"", final=True)
 
-    decoded = _lone_cr_to_lf(texts()) if lone_cr else texts()
-    for number, text in enumerate(decoded):
-        if number == 0 and encoding == "utf-8-sig":
-            text = text.removeprefix("\ufeff")
+    for text in _lone_cr_to_lf(texts()) if lone_cr else texts():
         if text:
             yield text.encode("utf-8", "surrogateescape")
 

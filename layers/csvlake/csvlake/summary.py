@@ -39,8 +39,10 @@ def _hash64(values: pa.Array) -> np.ndarray:
     if pa.types.is_integer(values.type) or pa.types.is_floating(values.type) or pa.types.is_temporal(values.type):
         numbers = values.to_numpy(zero_copy_only=False)
         if numbers.dtype.kind == "f":
-            return _mix((numbers.astype(np.float64) + 0.0).view(np.uint64))  # + 0.0: -0.0 and 0.0 are one value
-        return _mix(numbers.astype(np.int64).view(np.uint64) if numbers.dtype.kind != "M" else numbers.view(np.uint64))
+            numbers = numbers.astype(np.float64) + 0.0  # + 0.0: -0.0 and 0.0 are one value
+        elif numbers.dtype.itemsize != 8:
+            numbers = numbers.astype(np.int64)
+        return _mix(numbers.view(np.uint64))
     return pd.util.hash_pandas_object(values.to_pandas(), index=False).to_numpy(np.uint64)
 
 
