@@ -93,6 +93,7 @@ def test_a_folder_is_searched_for_csv_files_and_keeps_its_subfolders(tmp_path, c
     assert files_under(out) == {
         "processed/2024/Vendas Junho.csv",
         "reports/2024/Vendas Junho.json",
+        "reports/2024/_last_schema",  # a subfolder is a dataset, whose schema drift is tracked
         "processed/bad_rows.csv",
         "quarantine/bad_rows.rejected.csv",
         "reports/bad_rows.json",

@@ -59,8 +59,22 @@ def test_rows_with_wrong_field_count_are_rejected_with_their_source_lines(lake):
     assert report["rows"] == {"read": 5, "written": 3, "rejected": 2}
     # Line 2 holds a record that spans two lines, line 5 is blank.
     assert report["errors"] == [
-        {"line": 4, "column": None, "message": "expected 3 fields, found 2"},
-        {"line": 7, "column": None, "message": "expected 3 fields, found 4"},
+        {
+            "line": 4,
+            "column": None,
+            "rule": "structure",
+            "severity": "error",
+            "value": None,
+            "message": "expected 3 fields, found 2",
+        },
+        {
+            "line": 7,
+            "column": None,
+            "rule": "structure",
+            "severity": "error",
+            "value": None,
+            "message": "expected 3 fields, found 4",
+        },
     ]
     assert report["error_count"] == 2
     rejected = rows_of(lake.read("quarantine/bad_rows.rejected.csv"))
@@ -189,7 +203,14 @@ def test_rows_that_cannot_be_read_are_rejected_not_the_file(lake, name, line, me
     report = lake.ingest(name)
 
     assert report["status"] == "partial"
-    assert report["errors"][0] == {"line": line, "column": None, "message": message}
+    assert report["errors"][0] == {
+        "line": line,
+        "column": None,
+        "rule": "structure",
+        "severity": "error",
+        "value": None,
+        "message": message,
+    }
     assert report["rows"]["written"] == written
 
 

@@ -26,6 +26,8 @@ class Config:
     processed_prefix: str = "processed/"
     reports_prefix: str = "reports/"
     quarantine_prefix: str = "quarantine/"
+    # Where each dataset's contract lives, in the bucket of its raw files: <prefix><dataset>.yaml.
+    contracts_prefix: str = "contracts/"
     output_format: str = "csv"
     output_bucket: str = ""
     # EventBridge bus that receives a `File Processed/Partial/Rejected` event per file; empty: none.
@@ -36,7 +38,13 @@ class Config:
     def __post_init__(self) -> None:
         if self.output_format not in OUTPUT_FORMATS:
             raise ConfigError(f"OUTPUT_FORMAT must be one of {', '.join(OUTPUT_FORMATS)}, got {self.output_format!r}")
-        prefixes = [self.raw_prefix, self.processed_prefix, self.reports_prefix, self.quarantine_prefix]
+        prefixes = [
+            self.raw_prefix,
+            self.processed_prefix,
+            self.reports_prefix,
+            self.quarantine_prefix,
+            self.contracts_prefix,
+        ]
         for i, a in enumerate(prefixes):
             for j, b in enumerate(prefixes):
                 if i != j and a.startswith(b):
@@ -49,6 +57,7 @@ class Config:
             processed_prefix=_prefix(env.get("PROCESSED_PREFIX", "processed/"), "PROCESSED_PREFIX"),
             reports_prefix=_prefix(env.get("REPORTS_PREFIX", "reports/"), "REPORTS_PREFIX"),
             quarantine_prefix=_prefix(env.get("QUARANTINE_PREFIX", "quarantine/"), "QUARANTINE_PREFIX"),
+            contracts_prefix=_prefix(env.get("CONTRACTS_PREFIX", "contracts/"), "CONTRACTS_PREFIX"),
             output_format=env.get("OUTPUT_FORMAT", "csv").strip().lower() or "csv",
             output_bucket=env.get("OUTPUT_BUCKET", "").strip(),
             event_bus_name=env.get("EVENT_BUS_NAME", "").strip(),

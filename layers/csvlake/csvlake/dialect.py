@@ -6,8 +6,10 @@ import codecs
 import csv
 import io
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
 
 from .types import BOOLEAN_PATTERN, formats, number_pattern
 
@@ -207,15 +209,15 @@ def _has_header(rows: list[list[str]], decimal: str) -> bool:
     return votes >= 0
 
 
-def detect(sample: bytes, complete: bool, encoding: str | None = None) -> tuple[Dialect, list[str]]:
+def detect(sample: bytes, complete: bool, overrides: Mapping[str, Any] = MappingProxyType({})) -> tuple[Dialect, list[str]]:
     """The dialect and the header's names (or generated names when there is no header).
 
-    `complete` says the sample is the whole file; `encoding` overrides detection.
-    Raises Rejected for files that cannot be CSV.
+    `complete` says the sample is the whole file; `overrides` (encoding, delimiter, decimal,
+    header: what a contract states) replace detection. Raises Rejected for files that cannot be CSV.
     """
     if not sample:
         raise Rejected("empty file (0 bytes)")
-    encoding = encoding or detect_encoding(sample, complete)
+    encoding = overrides.get("encoding") or detect_encoding(sample, complete)
     text = sample.decode(encoding, errors="replace")
     if not complete:
         # The last line of a sample is usually cut short.
@@ -227,13 +229,14 @@ def detect(sample: bytes, complete: bool, encoding: str | None = None) -> tuple[
     line_ending = _line_ending(text)
     if line_ending == "CR":
         text = text.replace("\r", "\n")
-    delimiter, rows = _delimiter(text)
+    delimiter, rows = _delimiter(text) if "delimiter" not in overrides else (overrides["delimiter"], None)
+    rows = rows if rows is not None else _rows(text, delimiter)
     if not rows:
         raise Rejected("no usable header: the file holds only blank lines")
     if not any(name.strip() for name in rows[0]):
         raise Rejected("no usable header: the first row has no names")
-    decimal = _decimal(rows, delimiter)
-    header = _has_header(rows, decimal)
+    decimal = overrides.get("decimal") or _decimal(rows, delimiter)
+    header = overrides["header"] if "header" in overrides else _has_header(rows, decimal)
     names = rows[0] if header else [f"column_{i + 1}" for i in range(len(rows[0]))]
-    assumption = _thousands_assumed(rows, delimiter, decimal)
+    assumption = None if "decimal" in overrides else _thousands_assumed(rows, delimiter, decimal)
     return Dialect(encoding, delimiter, decimal, header, line_ending, assumption=assumption), names

@@ -35,6 +35,19 @@ def dataset_of(key: str, config: Config) -> str:
     return rel.split("/", 1)[0] if key.startswith(config.raw_prefix) and "/" in rel else "_none"
 
 
+def contract_key(key: str, config: Config) -> str | None:
+    """The key of the contract of the file's dataset, in the bucket of the file (None: no dataset)."""
+    dataset = dataset_of(key, config)
+    return None if dataset == "_none" else _key(config.contracts_prefix, _safe(dataset), ".yaml")
+
+
+def schema_key(key: str, config: Config) -> str | None:
+    """Where the schema of the dataset's last processed file is kept, next to its reports. No
+    report's key can be this one: theirs end in .json or .html."""
+    dataset = dataset_of(key, config)
+    return None if dataset == "_none" else _key(config.reports_prefix, _safe(dataset), "/_last_schema")
+
+
 def base_name(key: str, config: Config) -> str:
     """`raw/<rel>` → `<rel>` without a trailing `.gz`, then without `.csv` (any case)."""
     rel = relative_name(key, config)

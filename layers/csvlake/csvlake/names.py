@@ -13,13 +13,18 @@ def snake_case(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", spaced.lower()).strip("_")
 
 
-def output_names(source_names: list[str]) -> tuple[list[str], list[str]]:
+def output_names(source_names: list[str], renames: dict[int, str] | None = None) -> tuple[list[str], list[str]]:
     """Unique output names, decided left to right, and a warning for each name that had to change
-    beyond case and punctuation (blank, repeated, or colliding once normalised)."""
+    beyond case and punctuation (blank, repeated, or colliding once normalised). `renames` (by
+    0-based position: a contract's `rename`) are kept as they are and win over other names."""
+    renames = renames or {}
     names: list[str] = []
     warnings: list[str] = []
-    used: set[str] = set()
+    used: set[str] = set(renames.values())
     for position, source in enumerate(source_names, start=1):
+        if position - 1 in renames:
+            names.append(renames[position - 1])
+            continue
         base = snake_case(source)
         if not base:
             base = f"column_{position}"

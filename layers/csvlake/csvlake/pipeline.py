@@ -21,17 +21,19 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import types
+from . import drift, types
 from .config import Config
+from .contract import Contract, ContractError, parse
 from .dialect import SAMPLE_BYTES, Dialect, Rejected, Utf8Evidence, detect
 from .events import ObjectRef
 from .html import render as render_html
-from .layout import OutputKeys
+from .layout import OutputKeys, contract_key, schema_key
 from .names import output_names
-from .reader import MAX_RECORD_BYTES, Chunk, ReadError, read_rows
-from .report import Report, to_json
+from .reader import MAX_RECORD_BYTES, BadRow, Chunk, ReadError, read_rows
+from .report import Report, RowError, to_json
 from .streams import GZIP_MAGIC, StreamError, gunzip, peek, prefetched, read_pieces, to_utf8
 from .summary import ColumnSummary
+from .validate import ColumnRules, Validation
 from .writer import ProcessedWriter, RejectedWriter
 
 log = logging.getLogger(__name__)
@@ -71,6 +73,10 @@ class ObjectStore(Protocol):
     def writer(self, bucket: str, key: str, content_type: str) -> contextlib.AbstractContextManager[BinaryIO]:
         """A stream whose object appears only when the block exits without an exception."""
 
+    def get(self, bucket: str, key: str, unless_etag: str | None = None) -> tuple[bytes | None, str] | None:
+        """A small object's bytes and ETag; None if there is no such object, and (None, ETag) if
+        its ETag is still `unless_etag` (a cache's copy is current)."""
+
     def put(self, bucket: str, key: str, data: bytes, content_type: str) -> None: ...
 
     def copy(self, ref: ObjectRef, bucket: str, key: str) -> None: ...
@@ -85,6 +91,18 @@ class Inspection:
     source_names: list[str]
     formats: list[types.Format | None]
     extra_fields: int
+    rows: int  # records read, accepted or malformed
+
+
+@dataclass
+class Plan:
+    """What the second pass does with each source column, the contract applied."""
+
+    formats: list[types.Format | None]
+    declared: list[bool]  # the contract declares a type: values are checked one by one
+    written: list[int]  # the source columns in the processed copy
+    names: list[str]  # and their output names
+    validation: Validation | None
 
 
 def _decompressed(store: ObjectStore, ref: ObjectRef) -> tuple[Iterator[bytes], bool, ObjectRef]:
@@ -121,46 +139,68 @@ def _chunks(
 
 
 def inspect(
-    store: ObjectStore, ref: ObjectRef, config: Config, encoding: str | None = None, deadline: float | None = None
+    store: ObjectStore, ref: ObjectRef, config: Config, overrides: dict | None = None, deadline: float | None = None
 ) -> tuple[Inspection, ObjectRef]:
-    """First pass: the dialect, and every column's type from all of its values."""
+    """First pass: the dialect (`overrides` from a contract aside), and every column's type from all of its values."""
+    overrides = overrides or {}
     sample, complete, pieces, ref = _sampled(store, ref)
-    dialect, source_names = detect(sample, complete, encoding)
+    dialect, source_names = detect(sample, complete, overrides)
     # An all-ASCII sample reads as UTF-8; the rest of the file decides whether it really is.
-    utf8 = Utf8Evidence() if dialect.encoding == "utf-8" and not complete and sample.isascii() else None
+    guessed = dialect.encoding == "utf-8" and "encoding" not in overrides
+    utf8 = Utf8Evidence() if guessed and not complete and sample.isascii() else None
     if utf8:
         pieces = utf8.watch(pieces)
     inference = [types.TypeInference(dialect.decimal) for _ in source_names]
-    extra = 0
+    extra = rows = 0
     for chunk in _chunks(pieces, dialect, len(source_names), config, deadline):
+        rows += chunk.rows + len(chunk.bad_rows)
         for evidence, column in zip(inference, chunk.columns):
             # A type is a property of the set of values: checking each distinct value once suffices.
             evidence.update(types.nulls_applied(pc.unique(column)))
         for row in chunk.bad_rows:
             extra = max(extra, len(row.fields) - len(source_names))
     if utf8 and utf8.legacy:
-        return inspect(store, ref, config, "cp1252", deadline)
-    return Inspection(dialect, source_names, [e.result() for e in inference], extra), ref
+        return inspect(store, ref, config, {**overrides, "encoding": "cp1252"}, deadline)
+    return Inspection(dialect, source_names, [e.result() for e in inference], extra, rows), ref
 
 
-def _typed_and_summarised(
-    column: pa.ChunkedArray, fmt: types.Format | None, decimal: str, summary: ColumnSummary, first_row: int
-) -> pa.DictionaryArray:
-    """The column converted to its type, its statistics merged into `summary`.
-
-    Both happen on the column's distinct texts, which are far fewer than its rows in most columns.
-    `first_row` is the index of the chunk's first accepted row in the file (for quantile sampling).
-    """
+def _converted(
+    column: pa.ChunkedArray, fmt: types.Format | None, decimal: str, declared: bool
+) -> tuple[pa.DictionaryArray, pa.Array, pa.Array | None]:
+    """The column converted to its type, its texts (nulls applied) and, for a type the contract
+    declares, which texts do not parse. All three are per distinct text: far fewer than rows."""
     encoded = pc.dictionary_encode(column.combine_chunks())
-    values = types.convert(types.nulls_applied(encoded.dictionary), fmt, decimal)
-    indices = encoded.indices.to_numpy()
+    text = types.nulls_applied(encoded.dictionary)
+    # An inferred type fits every value (pass 1 checked them all); a declared one may not.
+    values, unparsed = types.parse(text, fmt, decimal) if declared else (types.convert(text, fmt, decimal), None)
+    return pa.DictionaryArray.from_arrays(encoded.indices, values), text, unparsed
+
+
+def _summarised(column: pa.DictionaryArray, summary: ColumnSummary, first_row: int) -> None:
+    """Merge the rows of a converted column into `summary`. `first_row` is the index of the
+    chunk's first written row in the file (for quantile sampling)."""
+    values = column.dictionary
+    indices = column.indices.to_numpy(zero_copy_only=False)
     counts = np.bincount(indices, minlength=len(values))
     present = values.is_valid().to_numpy(zero_copy_only=False)
-    summary.update(values.filter(pa.array(present)), counts[present], int(counts[~present].sum()))
+    # Values of rows a contract rejected stay in the dictionary with no row left.
+    kept = present & (counts > 0)
+    summary.update(values.filter(pa.array(kept)), counts[kept], int(counts[~present].sum()))
     if summary.kind in ("integer", "number"):
         numbers = values.to_numpy(zero_copy_only=False).astype(np.float64)  # nulls → NaN
         summary.sample_rows(first_row, numbers[indices])
-    return pa.DictionaryArray.from_arrays(encoded.indices, values)
+
+
+def _failed_rows(chunk: Chunk, rejected: np.ndarray, failures: list[RowError]) -> list[BadRow]:
+    """The rows a contract rejects, as they were in the file, with all their reasons."""
+    reasons: dict[int, list[str]] = {}
+    for failure in failures:
+        if failure.severity == "error":
+            reasons.setdefault(failure.line, []).append(f"{failure.column}: {failure.rule}: {failure.message}")
+    rows = pa.array(np.flatnonzero(rejected))
+    fields = [column.take(rows).to_pylist() for column in chunk.columns]
+    lines = chunk.lines[rejected].tolist()
+    return [BadRow(line, [f[i] for f in fields], "; ".join(reasons[line])) for i, line in enumerate(lines)]
 
 
 def _write(
@@ -168,48 +208,61 @@ def _write(
     ref: ObjectRef,
     config: Config,
     found: Inspection,
+    plan: Plan,
     report: Report,
     keys: OutputKeys,
     deadline: float | None,
 ) -> None:
-    """Second pass: convert, summarise and write the processed copy and the rejected rows."""
+    """Second pass: convert, validate, summarise and write the processed copy and the rejected rows."""
     bucket = report.outputs["bucket"]
-    names, warnings = output_names(found.source_names)
-    report.warnings.extend(warnings)
-    summaries = [ColumnSummary(types.kind(fmt)) for fmt in found.formats]
-    arrow_types = [types.arrow_type(fmt) for fmt in found.formats]
+    validation = plan.validation
+    decimal = found.dialect.decimal
+    summaries = [ColumnSummary(types.kind(plan.formats[i])) for i in plan.written]
+    arrow_types = [types.arrow_type(plan.formats[i]) for i in plan.written]
     content_type = "text/csv; charset=utf-8" if config.output_format == "csv" else "application/vnd.apache.parquet"
     pieces, _, ref = _decompressed(store, ref)
     with contextlib.ExitStack() as outputs:
         processed = ProcessedWriter(
             outputs.enter_context(store.writer(bucket, keys.processed, content_type)),
-            names,
+            plan.names,
             arrow_types,
             config.output_format,
         )
         rejected: RejectedWriter | None = None
-        for chunk in _chunks(pieces, found.dialect, len(names), config, deadline):
+        ncols = len(found.source_names)
+        for chunk in _chunks(pieces, found.dialect, ncols, config, deadline):
             # Columns are independent, and Arrow and numpy release the GIL: use both cores.
-            typed = list(
-                WORKERS.map(
-                    _typed_and_summarised,
-                    chunk.columns,
-                    found.formats,
-                    [found.dialect.decimal] * len(names),
-                    summaries,
-                    [report.written] * len(names),
-                )
-            )
-            processed.write(typed)
-            report.written += chunk.rows
-            if chunk.bad_rows:
+            converted = list(WORKERS.map(_converted, chunk.columns, plan.formats, [decimal] * ncols, plan.declared))
+            typed = [c[0] for c in converted]
+            bad_rows = chunk.bad_rows
+            errors = [RowError(row.line, None, "structure", "error", None, row.error) for row in bad_rows]
+            if validation is not None:
+                texts, unparsed = [c[1] for c in converted], [c[2] for c in converted]
+                failures, failed = validation.check(texts, typed, unparsed, chunk.lines)
+                errors = sorted(errors + failures, key=lambda e: e.line)
+                if failed.any():
+                    keep = pa.array(~failed)
+                    typed = [column.filter(keep) for column in typed]
+                    bad_rows = sorted(bad_rows + _failed_rows(chunk, failed, failures), key=lambda r: r.line)
+                if problem := validation.check_key(typed, chunk.lines[~failed]):
+                    validation.file_rule_failed("primary_key", problem, report.warnings)
+            columns = [typed[i] for i in plan.written]
+            list(WORKERS.map(_summarised, columns, summaries, [report.written] * len(columns)))
+            processed.write(columns)
+            report.written += len(typed[0])
+            if bad_rows:
                 if rejected is None:
                     stream = outputs.enter_context(store.writer(bucket, keys.rejected_rows, "text/csv; charset=utf-8"))
                     rejected = RejectedWriter(stream, found.source_names, found.extra_fields)
-                rejected.write(chunk.bad_rows)
-                report.rejected += len(chunk.bad_rows)
-                for row in chunk.bad_rows:
-                    report.add_error(row.line, None, row.error)
+                rejected.write(bad_rows)
+                report.rejected += len(bad_rows)
+            for error in errors:
+                report.add_error(error)
+        read = report.written + report.rejected
+        limit = validation.contract.file_rule("max_rejected_fraction") if validation else None
+        if limit is not None and read and report.rejected / read > limit.value:
+            share = f"{report.rejected} of {read} rows rejected ({report.rejected / read:.1%}), above {limit.value:.1%}"
+            validation.file_rule_failed("max_rejected_fraction", share, report.warnings)
         processed.close()
         if rejected is not None:
             rejected.close()
@@ -219,9 +272,74 @@ def _write(
     if rejected is None:
         store.delete(bucket, keys.rejected_rows)  # an earlier version's bad rows are not this file's
     report.columns = [
-        {"name": name, "source_name": source if found.dialect.header else None, **summary.as_report()}
-        for name, source, summary in zip(names, found.source_names, summaries)
+        {
+            "name": name,
+            "source_name": found.source_names[i] if found.dialect.header else None,
+            **summary.as_report(),
+        }
+        for name, i, summary in zip(plan.names, plan.written, summaries)
     ]
+
+
+def _plan(found: Inspection, contract: Contract | None, warnings: list[str]) -> Plan:
+    """Each column's type, output name and rules. Raises Rejected when the file's columns break the
+    contract (a required column missing, an extra one where `columns: strict`)."""
+    sources = found.source_names
+    if contract is None:
+        names, renamed = output_names(sources)
+        warnings.extend(renamed)
+        return Plan(found.formats, [False] * len(sources), list(range(len(sources))), names, None)
+    for spec in contract.fields:
+        if spec.required and spec.name not in sources:
+            message = f"required column {spec.name!r} is missing ({contract.key} line {spec.required.line})"
+            if spec.required.severity == "error":
+                raise Rejected(f"contract: {message}")
+            warnings.append(f"contract warning: {message}")
+    specs = [contract.field(name) for name in sources]
+    extra = [name for name, spec in zip(sources, specs) if spec is None]
+    if extra and contract.columns == "strict":
+        listed = ", ".join(repr(name) for name in extra)
+        raise Rejected(f"contract: column {listed} not in the contract, whose columns are strict ({contract.where('columns')})")
+    written = [i for i, spec in enumerate(specs) if spec is not None or contract.columns != "drop_extra"]
+    declared = [spec is not None and spec.type not in (None, "string") for spec in specs]
+    formats = [
+        types.declared(spec.type, fmt, found.dialect.decimal, spec.format) if spec and spec.type else fmt
+        for spec, fmt in zip(specs, found.formats)
+    ]
+    renames = {k: specs[i].rename for k, i in enumerate(written) if specs[i] and specs[i].rename}
+    names, renamed = output_names([sources[i] for i in written], renames)
+    warnings.extend(renamed)
+    rules = [
+        ColumnRules(spec, types.arrow_type(fmt), contract, typed) if spec else None
+        for spec, fmt, typed in zip(specs, formats, declared)
+    ]
+    return Plan(formats, declared, written, names, Validation(contract, sources, rules))
+
+
+# A warm function keeps each contract it read with its ETag, and reads it again only if it changed.
+_CONTRACTS: dict[tuple[str, str], tuple[str, Contract | ContractError]] = {}
+
+
+def _contract(store: ObjectStore, ref: ObjectRef, config: Config) -> Contract | None:
+    """The contract of the file's dataset, or None. Raises ContractError if it is invalid."""
+    key = contract_key(ref.key, config)
+    if key is None:
+        return None
+    cached = _CONTRACTS.get((ref.bucket, key))
+    found = store.get(ref.bucket, key, cached[0] if cached else None)
+    if found is None:
+        _CONTRACTS.pop((ref.bucket, key), None)
+        return None
+    data, etag = found
+    if data is not None or cached is None:
+        try:
+            result: Contract | ContractError = parse(data or b"", key, etag)
+        except ContractError as exc:
+            result = exc
+        cached = _CONTRACTS[(ref.bucket, key)] = (etag, result)
+    if isinstance(cached[1], ContractError):
+        raise cached[1]
+    return cached[1]
 
 
 def process(
@@ -248,28 +366,70 @@ def process(
         "report": keys.report,
         "report_html": keys.report_html,
     }
+    validation: Validation | None = None
     try:
+        contract = _contract(store, ref, config)
         with stage("inspect"):
-            found, report.source = inspect(store, ref, config, deadline=deadline)
+            overrides = dict(contract.dialect) if contract else {}
+            found, report.source = inspect(store, ref, config, overrides, deadline=deadline)
         report.dialect = found.dialect.as_report()
         if found.dialect.assumption:
             report.warnings.append(found.dialect.assumption)
+        plan = _plan(found, contract, report.warnings)
+        validation = plan.validation
+        _check_rows(found.rows, validation, report.warnings)
+        remember = _drift(store, report, config, contract, found, plan)
         with stage("write"):
-            _write(store, report.source, config, found, report, keys, deadline)
+            _write(store, report.source, config, found, plan, report, keys, deadline)
+        remember()
     except (StoreError, Superseded, OutOfTime):
         raise
+    except ContractError as exc:
+        _reject(store, report, keys, f"invalid contract: {exc}")
     except (Rejected, StreamError, ReadError) as exc:
         _reject(store, report, keys, str(exc))
     except Exception as exc:
         # A file that trips an unforeseen error must still end in a visible place, not in a retry loop.
         log.exception("unexpected error processing s3://%s/%s", ref.bucket, ref.key)
         _reject(store, report, keys, f"could not be processed: {type(exc).__name__}: {exc}")
+    report.validation = validation.as_report() if validation else None
     document = report.as_dict(now())
     with stage("report"):
         # The page first: the JSON report, written last, is what says the file is done.
         store.put(bucket, keys.report_html, render_html(document).encode("utf-8"), "text/html; charset=utf-8")
         store.put(bucket, keys.report, to_json(document), "application/json")
     return document
+
+
+def _check_rows(rows: int, validation: Validation | None, warnings: list[str]) -> None:
+    """The contract's min_rows and max_rows, on the records read (accepted or not)."""
+    contract = validation.contract if validation else None
+    low, high = (contract.file_rule("min_rows"), contract.file_rule("max_rows")) if contract else (None, None)
+    if low is not None and rows < low.value:
+        validation.file_rule_failed("min_rows", f"{rows} rows, fewer than {low.value}", warnings)
+    if high is not None and rows > high.value:
+        validation.file_rule_failed("max_rows", f"{rows} rows, more than {high.value}", warnings)
+
+
+def _drift(
+    store: ObjectStore, report: Report, config: Config, contract: Contract | None, found: Inspection, plan: Plan
+) -> Callable[[], None]:
+    """Compare the file's schema with the last one of its dataset (report.drift); rejects the file
+    if its contract says `on_drift: reject`. Returns what records this schema once the file is written."""
+    key = schema_key(report.source.key, config)
+    if key is None:
+        return lambda: None
+    bucket = report.outputs["bucket"]
+    found_state = store.get(bucket, key)
+    previous = drift.baseline(found_state[0] if found_state else None, report.source)
+    schema = drift.schema_of(found.source_names, [types.kind(fmt) for fmt in plan.formats])
+    report.drift = drift.compare(previous, schema)
+    if drift.drifted(report.drift):
+        message = drift.describe(report.drift)
+        if contract is not None and contract.on_drift == "reject":
+            raise Rejected(f"contract: {message} (on_drift: reject, {contract.where('on_drift')})")
+        report.warnings.append(message)
+    return lambda: store.put(bucket, key, drift.state(report.source, schema, previous), "application/json")
 
 
 def _reject(store: ObjectStore, report: Report, keys: OutputKeys, reason: str) -> None:

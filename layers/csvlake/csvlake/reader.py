@@ -45,6 +45,8 @@ class Chunk:
 
     columns: list[pa.ChunkedArray]
     bad_rows: list[BadRow] = field(default_factory=list)
+    # The source line where each accepted row starts.
+    lines: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
     @property
     def rows(self) -> int:
@@ -156,6 +158,7 @@ def _slow_block(view: bytes, last: bool, first_line: int, ncols: int, delimiter:
     if not records:
         return 0, None, False
     good: list[list[str]] = []
+    good_lines: list[int] = []
     bad: list[BadRow] = []
     header_done = False
     for start, end, row in records:
@@ -171,7 +174,9 @@ def _slow_block(view: bytes, last: bool, first_line: int, ncols: int, delimiter:
             bad.append(BadRow(line, [_readable(v) for v in row], reason))
         else:
             good.append(row)
-    return int(offsets[records[-1][1]]), Chunk(_columns(good, ncols), bad), header_done
+            good_lines.append(line)
+    chunk = Chunk(_columns(good, ncols), bad, np.array(good_lines, np.int64))
+    return int(offsets[records[-1][1]]), chunk, header_done
 
 
 def _unterminated(record: bytes) -> bool:
@@ -213,8 +218,8 @@ def _fast_block(block: bytes, frame: _Frame, first_line: int, ncols: int, delimi
         bad[-1] = keep[-1]
     good_mask = keep & ~bad
     bad_rows = []
+    lines = frame.lines(first_line)
     if bad.any() or (frame.blank & (frame.ends > frame.starts)).any():
-        lines = frame.lines(first_line)
         for i in np.flatnonzero(bad):
             text = block[frame.starts[i] : frame.ends[i]].decode("utf-8", "surrogateescape").removesuffix("\r")
             unterminated = frame.open_quote_at_end and i == len(bad) - 1
@@ -231,14 +236,14 @@ def _fast_block(block: bytes, frame: _Frame, first_line: int, ncols: int, delimi
         good = b"".join(block[frame.starts[i] : frame.ends[i] + 1] for i in np.flatnonzero(good_mask))
     else:
         good = block
-    expected = int(good_mask.sum())
-    if expected == 0:
+    good_lines = lines[good_mask]
+    if len(good_lines) == 0:
         return Chunk(_columns([], ncols), bad_rows)
     try:
         columns = _pandas(good, ncols, delimiter)
     except (ValueError, pa.ArrowInvalid):  # invalid UTF-8, or a record the parser reads otherwise
         return None
-    return Chunk(columns, bad_rows) if len(columns[0]) == expected else None
+    return Chunk(columns, bad_rows, good_lines) if len(columns[0]) == len(good_lines) else None
 
 
 def _read_block(view: bytes, last: bool, line: int, ncols: int, delimiter: str, skip_header: bool):

@@ -11,6 +11,36 @@ from .events import ObjectRef
 
 SCHEMA_VERSION = 1
 MAX_ERRORS = 100
+VALUE_SHOWN = 100  # characters of an offending value kept in the report and messages
+
+
+def shown(value: object) -> str | None:
+    if value is None:
+        return None
+    text = str(value)
+    return text if len(text) <= VALUE_SHOWN else text[:VALUE_SHOWN] + "…"
+
+
+@dataclass(frozen=True)
+class RowError:
+    """Why a row failed: a malformed record (rule `structure`) or a contract rule."""
+
+    line: int
+    column: str | None
+    rule: str
+    severity: str
+    value: str | None
+    message: str
+
+    def as_report(self) -> dict[str, Any]:
+        return {
+            "line": self.line,
+            "column": self.column,
+            "rule": self.rule,
+            "severity": self.severity,
+            "value": self.value,
+            "message": self.message,
+        }
 
 
 @dataclass
@@ -28,11 +58,13 @@ class Report:
     errors: list[dict[str, Any]] = field(default_factory=list)
     error_count: int = 0
     outputs: dict[str, str | None] = field(default_factory=dict)
+    validation: dict[str, Any] | None = None
+    drift: dict[str, Any] | None = None
 
-    def add_error(self, line: int, column: str | None, message: str) -> None:
+    def add_error(self, error: RowError) -> None:
         self.error_count += 1
         if len(self.errors) < MAX_ERRORS:
-            self.errors.append({"line": line, "column": column, "message": message})
+            self.errors.append(error.as_report())
 
     def reject(self, reason: str) -> None:
         self.status = "rejected"
@@ -57,6 +89,8 @@ class Report:
             "warnings": self.warnings,
             "errors": self.errors,
             "error_count": self.error_count,
+            "validation": self.validation,
+            "drift": self.drift,
             "outputs": self.outputs,
             "started_at": self.started_at.isoformat().replace("+00:00", "Z"),
             "duration_ms": round((finished_at - self.started_at).total_seconds() * 1000),

@@ -234,6 +234,20 @@ class S3Store:
             raise
         upload.commit()
 
+    def get(self, bucket: str, key: str, unless_etag: str | None = None) -> tuple[bytes | None, str] | None:
+        what = f"reading s3://{bucket}/{key}"
+        extra = {"IfNoneMatch": _quoted(unless_etag)} if unless_etag else {}
+        try:
+            with _store_errors(what):
+                response = self.s3.get_object(Bucket=bucket, Key=key, **extra)
+                return response["Body"].read(), response["ETag"].strip('"')
+        except ObjectGone:
+            return None
+        except StoreError as exc:
+            if _code(exc.__cause__) in ("304", "NotModified"):
+                return None, unless_etag or ""
+            raise
+
     def put(self, bucket: str, key: str, data: bytes, content_type: str) -> None:
         with _store_errors(f"writing s3://{bucket}/{key}"):
             self.s3.put_object(Bucket=bucket, Key=key, Body=data, ContentType=content_type)

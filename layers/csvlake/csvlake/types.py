@@ -7,6 +7,7 @@ the sets of successive chunks intersect, so the result does not depend on how th
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import re
 from dataclasses import dataclass, field
@@ -51,6 +52,8 @@ class Format:
     name: str
     kind: str
     pattern: str
+    # A contract's explicit date or datetime format (`%d/%m/%Y`), read by Arrow's strptime instead.
+    strptime: str | None = None
 
     def matches(self, values: pa.ChunkedArray) -> pa.ChunkedArray:
         return pc.match_substring_regex(values, self.pattern)
@@ -71,6 +74,18 @@ def formats(decimal: str) -> tuple[Format, ...]:
         Format("datetime_dmy", "datetime", f"^{_DMY}{_TIME}?$"),
         Format("datetime_mdy", "datetime", f"^{_MDY}{_TIME}?$"),
     )
+
+
+def declared(kind: str, inferred: Format | None, decimal: str, strptime: str | None = None) -> Format | None:
+    """The format of a column whose contract declares its type: the inferred one if it is of that
+    kind, else the first candidate of the kind (values that do not fit fail the contract's type rule)."""
+    if kind == "string":
+        return None
+    if strptime:
+        return Format(f"{kind}_strptime", kind, "", strptime)
+    if inferred is not None and inferred.kind == kind:
+        return inferred
+    return next(fmt for fmt in formats(decimal) if fmt.kind == kind)
 
 
 def nulls_applied(values: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -122,9 +137,51 @@ def convert(values: pa.ChunkedArray, fmt: Format | None, decimal: str) -> pa.Chu
             text = pc.replace_substring(pc.replace_substring(text, ".", ""), ",", ".")
     if fmt.kind == "boolean":
         return pc.equal(pc.utf8_lower(text), "true")
+    if fmt.strptime:
+        parsed = pc.strptime(text, format=fmt.strptime, unit="us", error_is_null=True)
+        return pc.cast(parsed, arrow_type(fmt), safe=False) if fmt.kind == "date" else parsed
     if fmt.kind in ("date", "datetime"):
         text = _iso(text, fmt)
     return pc.cast(text, arrow_type(fmt))
+
+
+def parse(values: pa.Array, fmt: Format | None, decimal: str) -> tuple[pa.Array, pa.Array]:
+    """Typed values of a column whose nulls are applied, and where a value present does not parse
+    (it is null in the typed values): how a contract's declared type is checked, value by value."""
+    candidates = values
+    if fmt is not None and not fmt.strptime:
+        candidates = pc.if_else(fmt.matches(pc.utf8_trim_whitespace(values)), values, pa.scalar(None, values.type))
+    try:
+        typed = convert(candidates, fmt, decimal)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # e.g. an integer beyond int64: find which
+        typed = pa.array([_converted(value, fmt, decimal) for value in candidates], arrow_type(fmt))
+    if fmt is not None and fmt.strptime:
+        typed = _strict(pc.utf8_trim_whitespace(values), typed, fmt)
+    return typed, pc.and_(values.is_valid(), typed.is_null())
+
+
+def _strict(text: pa.Array, typed: pa.Array, fmt: Format) -> pa.Array:
+    """Arrow's strptime rolls 31/02 over to 02/03: a value must print back as it was written, or
+    (written without leading zeros, say) pass Python's strict strptime."""
+    printed = pc.strftime(pc.cast(typed, pa.timestamp("us")), format=fmt.strptime)
+    doubtful = pc.fill_null(pc.not_equal(printed, text), False).to_numpy(zero_copy_only=False)
+    if not doubtful.any():
+        return typed
+    fixed = typed.to_pylist()
+    for i in doubtful.nonzero()[0]:
+        try:
+            parsed = dt.datetime.strptime(text[i].as_py(), fmt.strptime)
+            fixed[i] = parsed.date() if fmt.kind == "date" else parsed
+        except ValueError:
+            fixed[i] = None
+    return pa.array(fixed, typed.type)
+
+
+def _converted(value: pa.Scalar, fmt: Format, decimal: str):
+    try:
+        return convert(pa.array([value]), fmt, decimal)[0].as_py()
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
 
 
 def _exact_in_float(text: str, decimal: str) -> bool:

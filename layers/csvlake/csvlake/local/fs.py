@@ -14,6 +14,10 @@ from ..events import ObjectRef
 from ..pipeline import ObjectGone, StoreError
 
 
+def _etag(stat: os.stat_result) -> str:
+    return f"{int(stat.st_mtime_ns):x}-{stat.st_size:x}"
+
+
 class DirectoryStore:
     def __init__(self, root: str | os.PathLike) -> None:
         self.root = Path(root)
@@ -32,8 +36,7 @@ class DirectoryStore:
         except FileNotFoundError as exc:
             raise ObjectGone(str(path)) from exc
         stat = os.fstat(stream.fileno())
-        etag = f"{int(stat.st_mtime_ns):x}-{stat.st_size:x}"
-        return stream, ObjectRef(ref.bucket, ref.key, stat.st_size, ref.etag or etag, ref.version_id, ref.sequencer)
+        return stream, ObjectRef(ref.bucket, ref.key, stat.st_size, ref.etag or _etag(stat), ref.version_id, ref.sequencer)
 
     @contextlib.contextmanager
     def writer(self, bucket: str, key: str, content_type: str) -> Iterator[BinaryIO]:
@@ -47,6 +50,14 @@ class DirectoryStore:
         except BaseException:
             os.unlink(temp)
             raise
+
+    def get(self, bucket: str, key: str, unless_etag: str | None = None) -> tuple[bytes | None, str] | None:
+        path = self.path(bucket, key)
+        try:
+            etag = _etag(path.stat())
+            return (None if etag == unless_etag else path.read_bytes()), etag
+        except (FileNotFoundError, NotADirectoryError):
+            return None
 
     def put(self, bucket: str, key: str, data: bytes, content_type: str) -> None:
         with self.writer(bucket, key, content_type) as stream:

@@ -1,0 +1,217 @@
+"""Dataset contracts: a data owner's YAML statement of what a valid file of their dataset is.
+
+The format is `contract.schema.json` (docs/contracts.md). A contract that is not valid raises
+ContractError with the line of the YAML that is wrong, so the files of its dataset are rejected
+with a reason that points at it.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import jsonschema
+import pyarrow as pa
+import pyarrow.compute as pc
+import yaml
+
+SEVERITIES = ("error", "warn")
+# Rules checked on each row's value, in the order a row's reasons are listed.
+ROW_RULES = ("type", "nullable", "unique", "minimum", "maximum", "min_length", "max_length", "pattern", "enum")
+FILE_RULES = ("min_rows", "max_rows", "primary_key", "max_rejected_fraction")
+
+
+class ContractError(ValueError):
+    """The contract itself is invalid: the message says where (`contracts/x.yaml line 7`) and why."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    value: Any
+    severity: str
+    line: int
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    line: int  # where the field's `type` is, else where the field starts
+    rename: str | None = None
+    type: str | None = None
+    format: str | None = None
+    required: Rule | None = None
+    rules: tuple[Rule, ...] = ()
+
+
+@dataclass(frozen=True)
+class Contract:
+    key: str
+    etag: str
+    fields: tuple[FieldSpec, ...] = ()
+    columns: str = "allow_extra"
+    file_rules: tuple[Rule, ...] = ()
+    on_drift: str = "warn"
+    dialect: tuple[tuple[str, Any], ...] = ()
+    lines: tuple[tuple[str, int], ...] = ()  # the line of each top-level setting
+
+    def where(self, setting: str) -> str:
+        """`contracts/x.yaml line 3`: where a setting is written (for reasons and warnings)."""
+        line = dict(self.lines).get(setting)
+        return f"{self.key} line {line}" if line else self.key
+
+    def field(self, source_name: str) -> FieldSpec | None:
+        return next((f for f in self.fields if f.name == source_name), None)
+
+    def file_rule(self, name: str) -> Rule | None:
+        return next((r for r in self.file_rules if r.name == name), None)
+
+    def as_report(self) -> dict[str, Any]:
+        return {"key": self.key, "etag": self.etag}
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML without implicit timestamps: `minimum: 2024-01-01` stays the text a contract means."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+@functools.cache
+def _validator() -> jsonschema.Draft202012Validator:
+    schema = json.loads(resources.files(__package__).joinpath("contract.schema.json").read_text("utf-8"))
+    return jsonschema.Draft202012Validator(schema)
+
+
+def _lines(node: yaml.Node, path: tuple = (), found: dict | None = None) -> dict[tuple, int]:
+    """The 1-based line of every key and item of a YAML document, by its path."""
+    found = {} if found is None else found
+    found.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            found[(*path, key.value)] = key.start_mark.line + 1
+            _lines(value, (*path, key.value), found)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _lines(item, (*path, i), found)
+    return found
+
+
+def _line(lines: dict[tuple, int], path: tuple) -> int:
+    while path not in lines:
+        path = path[:-1]
+    return lines[path]
+
+
+def _explain(error: jsonschema.ValidationError, lines: dict[tuple, int]) -> tuple[int, str]:
+    path = tuple(error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        known = error.schema.get("properties", {})
+        unknown = next(k for k in error.instance if k not in known)
+        what = "rule or setting" if path and path[0] == "fields" else "setting"
+        return _line(lines, (*path, unknown)), f"unknown {what} {unknown!r}; expected one of {', '.join(known)}"
+    where = ".".join(str(p) for p in path) or "the document"
+    if error.validator == "oneOf":
+        # The bare form and the {value, severity} form both failed: explain the bare one.
+        bare = next(iter(sorted(error.context, key=lambda e: e.relative_schema_path[0])), None)
+        error = bare or error
+    return _line(lines, path), f"{where}: {error.message}"
+
+
+def _rule(name: str, raw: Any, default: str, line: int) -> Rule:
+    if isinstance(raw, dict):
+        return Rule(name, raw["value"], raw.get("severity", default), line)
+    return Rule(name, raw, default, line)
+
+
+def _check_pattern(rule: Rule, where: str) -> None:
+    try:
+        # Arrow's regular expressions (RE2) run the rule, so RE2 is what must accept it.
+        pc.match_substring_regex(pa.array([""]), f"^(?:{rule.value})$")
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise ContractError(f"{where} line {rule.line}: pattern {rule.value!r} is not a valid regex: {exc}") from None
+
+
+def parse(text: bytes, key: str, etag: str) -> Contract:
+    """The contract in `text` (the object `key`). Raises ContractError, naming the line, if it is invalid."""
+    try:
+        loader = _Loader(text.decode("utf-8-sig"))
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
+    except UnicodeDecodeError as exc:
+        raise ContractError(f"{key}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = f" line {mark.line + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ContractError(f"{key}{line}: not valid YAML: {problem}") from None
+    if not isinstance(data, dict):
+        raise ContractError(f"{key} line 1: a contract is a mapping of settings (fields, columns, …)")
+    lines = _lines(node)
+    errors = sorted(_validator().iter_errors(data), key=lambda e: _line(lines, tuple(e.absolute_path)))
+    if errors:
+        line, message = _explain(errors[0], lines)
+        raise ContractError(f"{key} line {line}: {message}")
+    fields = []
+    for i, spec in enumerate(data.get("fields", [])):
+        default = spec.get("severity", "error")
+        rules = []
+        for name in ("required", *ROW_RULES[1:]):
+            if name not in spec:
+                continue
+            rule = _rule(name, spec[name], default, _line(lines, ("fields", i, name)))
+            # required/unique: true and nullable: false ask for something; the opposite values do not.
+            if rule.value is (name == "nullable"):
+                continue
+            if name == "pattern":
+                _check_pattern(rule, key)
+            rules.append(rule)
+        required = next((r for r in rules if r.name == "required"), None)
+        fields.append(
+            FieldSpec(
+                spec["name"],
+                _line(lines, ("fields", i, "type")),
+                spec.get("rename"),
+                spec.get("type"),
+                spec.get("format"),
+                required,
+                tuple(r for r in rules if r.name != "required"),
+            )
+        )
+    _check_names(fields, data, lines, key)
+    file_rules = tuple(_rule(n, data[n], "error", _line(lines, (n,))) for n in FILE_RULES if n in data)
+    return Contract(
+        key,
+        etag,
+        tuple(fields),
+        data.get("columns", "allow_extra"),
+        file_rules,
+        data.get("on_drift", "warn"),
+        tuple(sorted(data.get("dialect", {}).items())),
+        tuple((k, v) for (k, *rest), v in lines.items() if not rest),
+    )
+
+
+def _check_names(fields: list[FieldSpec], data: dict, lines: dict[tuple, int], key: str) -> None:
+    seen: dict[str, int] = {}
+    for f in fields:
+        if f.name in seen:
+            raise ContractError(f"{key} line {f.line}: field {f.name!r} is already described at line {seen[f.name]}")
+        seen[f.name] = f.line
+    renamed = [f.rename for f in fields if f.rename]
+    for f in fields:
+        if f.rename and renamed.count(f.rename) > 1:
+            raise ContractError(f"{key} line {f.line}: rename {f.rename!r} is given to more than one field")
+    for i, name in enumerate(_rule("primary_key", data.get("primary_key", []), "error", 0).value):
+        if name not in seen:
+            line = _line(lines, ("primary_key", i))
+            raise ContractError(f"{key} line {line}: primary_key names {name!r}, which is not among the fields")
