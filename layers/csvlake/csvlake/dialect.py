@@ -209,7 +209,9 @@ def _has_header(rows: list[list[str]], decimal: str) -> bool:
     return votes >= 0
 
 
-def detect(sample: bytes, complete: bool, overrides: Mapping[str, Any] = MappingProxyType({})) -> tuple[Dialect, list[str]]:
+def detect(
+    sample: bytes, complete: bool, overrides: Mapping[str, Any] = MappingProxyType({})
+) -> tuple[Dialect, list[str]]:
     """The dialect and the header's names (or generated names when there is no header).
 
     `complete` says the sample is the whole file; `overrides` (encoding, delimiter, decimal,

@@ -299,7 +299,9 @@ def _plan(found: Inspection, contract: Contract | None, warnings: list[str]) -> 
     extra = [name for name, spec in zip(sources, specs) if spec is None]
     if extra and contract.columns == "strict":
         listed = ", ".join(repr(name) for name in extra)
-        raise Rejected(f"contract: column {listed} not in the contract, whose columns are strict ({contract.where('columns')})")
+        raise Rejected(
+            f"contract: column {listed} not in the contract, whose columns are strict ({contract.where('columns')})"
+        )
     written = [i for i, spec in enumerate(specs) if spec is not None or contract.columns != "drop_extra"]
     declared = [spec is not None and spec.type not in (None, "string") for spec in specs]
     formats = [

@@ -36,7 +36,9 @@ class DirectoryStore:
         except FileNotFoundError as exc:
             raise ObjectGone(str(path)) from exc
         stat = os.fstat(stream.fileno())
-        return stream, ObjectRef(ref.bucket, ref.key, stat.st_size, ref.etag or _etag(stat), ref.version_id, ref.sequencer)
+        return stream, ObjectRef(
+            ref.bucket, ref.key, stat.st_size, ref.etag or _etag(stat), ref.version_id, ref.sequencer
+        )
 
     @contextlib.contextmanager
     def writer(self, bucket: str, key: str, content_type: str) -> Iterator[BinaryIO]:
