@@ -117,6 +117,9 @@ def _explain(error: jsonschema.ValidationError, lines: dict[tuple, int]) -> tupl
         what = "rule or setting" if path and path[0] == "fields" else "setting"
         return _line(lines, (*path, unknown)), f"unknown {what} {unknown!r}; expected one of {', '.join(known)}"
     where = ".".join(str(p) for p in path) or "the document"
+    if error.validator == "dependentRequired":
+        rule = next(k for k, needs in error.validator_value.items() if k in error.instance and "type" in needs)
+        return _line(lines, (*path, rule)), f"{where}: {rule} needs the field's type (how its values are read)"
     if error.validator == "oneOf":
         # The bare form and the {value, severity} form both failed: explain the bare one.
         bare = next(iter(sorted(error.context, key=lambda e: e.relative_schema_path[0])), None)
@@ -197,7 +200,7 @@ def parse(text: bytes, key: str, etag: str) -> Contract:
         file_rules,
         data.get("on_drift", "warn"),
         tuple(sorted(data.get("dialect", {}).items())),
-        tuple((k, v) for (k, *rest), v in lines.items() if not rest),
+        tuple((path[0], line) for path, line in lines.items() if len(path) == 1),
     )
 
 

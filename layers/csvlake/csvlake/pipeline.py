@@ -312,8 +312,7 @@ def _plan(found: Inspection, contract: Contract | None, warnings: list[str]) -> 
     names, renamed = output_names([sources[i] for i in written], renames)
     warnings.extend(renamed)
     rules = [
-        ColumnRules(spec, types.arrow_type(fmt), contract, typed) if spec else None
-        for spec, fmt, typed in zip(specs, formats, declared)
+        ColumnRules(spec, fmt, contract, typed) if spec else None for spec, fmt, typed in zip(specs, formats, declared)
     ]
     return Plan(formats, declared, written, names, Validation(contract, sources, rules))
 

@@ -29,17 +29,20 @@ _MDY = rf"(?P<m>{_D}{{1,2}})[/-](?P<d>{_D}{{1,2}})[/-](?P<y>{_D}{{4}})"
 _ZONE = rf"(?P<z>Z|[+-]{_D}{{2}}(?::?{_D}{{2}})?)"
 
 
-def integer_pattern(decimal: str) -> str:
+def integer_pattern(decimal: str, leading_zeros: bool = False) -> str:
+    # Inference leaves `00501` as text (a zip code); a contract that declares integers accepts it.
+    zero, first = ("", _D) if leading_zeros else ("0|", "[1-9]")
     if decimal == ",":
         # With a decimal comma, `.` groups thousands: 1.234.567
-        return rf"^[+-]?(?:0|[1-9]{_D}{{0,2}}(?:\.{_D}{{3}})+|[1-9]{_D}*)$"
-    return rf"^[+-]?(?:0|[1-9]{_D}*)$"
+        return rf"^[+-]?(?:{zero}{first}{_D}{{0,2}}(?:\.{_D}{{3}})+|{first}{_D}*)$"
+    return rf"^[+-]?(?:{zero}{first}{_D}*)$"
 
 
-def number_pattern(decimal: str) -> str:
+def number_pattern(decimal: str, leading_zeros: bool = False) -> str:
+    zero, first = ("", _D) if leading_zeros else ("0|", "[1-9]")
     if decimal == ",":
-        return rf"^[+-]?(?:(?:0|[1-9]{_D}{{0,2}}(?:\.{_D}{{3}})+|[1-9]{_D}*)(?:,{_D}+)?|,{_D}+)$"
-    return rf"^[+-]?(?:(?:0|[1-9]{_D}*)(?:\.{_D}+)?|\.{_D}+)(?:[eE][+-]?{_D}+)?$"
+        return rf"^[+-]?(?:(?:{zero}{first}{_D}{{0,2}}(?:\.{_D}{{3}})+|{first}{_D}*)(?:,{_D}+)?|,{_D}+)$"
+    return rf"^[+-]?(?:(?:{zero}{first}{_D}*)(?:\.{_D}+)?|\.{_D}+)(?:[eE][+-]?{_D}+)?$"
 
 
 BOOLEAN_PATTERN = "^(?i:true|false)$"
@@ -85,6 +88,10 @@ def declared(kind: str, inferred: Format | None, decimal: str, strptime: str | N
         return Format(f"{kind}_strptime", kind, "", strptime)
     if inferred is not None and inferred.kind == kind:
         return inferred
+    if kind == "integer":
+        return Format(kind, kind, integer_pattern(decimal, leading_zeros=True))
+    if kind == "number":
+        return Format(kind, kind, number_pattern(decimal, leading_zeros=True))
     return next(fmt for fmt in formats(decimal) if fmt.kind == kind)
 
 

@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from . import types
 from .contract import Contract, ContractError, FieldSpec, Rule
 from .dialect import Rejected
 from .report import RowError, shown
@@ -51,7 +52,7 @@ class SeenKeys:
         return first
 
 
-def _typed_value(rule: Rule, arrow_type: pa.DataType, contract: Contract, column: str) -> pa.Scalar:
+def _typed_value(rule: Rule, arrow_type: pa.DataType, kind: str, contract: Contract, column: str) -> pa.Scalar:
     """A bound of the contract as a value of the column's type."""
     try:
         if isinstance(rule.value, bool) or pa.types.is_string(arrow_type) or pa.types.is_boolean(arrow_type):
@@ -59,16 +60,17 @@ def _typed_value(rule: Rule, arrow_type: pa.DataType, contract: Contract, column
         return pa.scalar(rule.value).cast(arrow_type)
     except (ValueError, TypeError, pa.ArrowInvalid, pa.ArrowNotImplementedError):
         raise ContractError(
-            f"{contract.key} line {rule.line}: {rule.name} {rule.value!r} is not a value of column "
-            f"{column!r}'s type ({arrow_type}); dates are written 2024-01-31"
+            f"{contract.key} line {rule.line}: {rule.name} {rule.value!r} is not a value of type "
+            f"{kind} (column {column!r}); dates are written 2024-01-31"
         ) from None
 
 
 class ColumnRules:
     """One contract field's row rules, prepared for the column's type."""
 
-    def __init__(self, spec: FieldSpec, arrow_type: pa.DataType, contract: Contract, declared: bool) -> None:
+    def __init__(self, spec: FieldSpec, fmt: types.Format | None, contract: Contract, declared: bool) -> None:
         self.spec = spec
+        arrow_type, kind = types.arrow_type(fmt), types.kind(fmt)
         self.rules: list[Rule] = []
         if declared:
             self.rules.append(Rule("type", spec.type, "error", spec.line))
@@ -76,15 +78,14 @@ class ColumnRules:
         self.bounds: dict[str, pa.Scalar] = {}
         for rule in spec.rules:
             if rule.name in ("minimum", "maximum"):
-                self.bounds[rule.name] = _typed_value(rule, arrow_type, contract, spec.name)
+                self.bounds[rule.name] = _typed_value(rule, arrow_type, kind, contract, spec.name)
             elif rule.name == "enum":
                 try:
                     values = [str(v) for v in rule.value] if pa.types.is_string(arrow_type) else rule.value
                     self.enum = pa.array(values).cast(arrow_type)
                 except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
                     raise ContractError(
-                        f"{contract.key} line {rule.line}: enum values are not all of column "
-                        f"{spec.name!r}'s type ({arrow_type})"
+                        f"{contract.key} line {rule.line}: enum values are not all of type {kind} (column {spec.name!r})"
                     ) from None
         self.seen = SeenKeys() if any(r.name == "unique" for r in spec.rules) else None
 
