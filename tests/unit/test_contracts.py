@@ -10,7 +10,7 @@ import json
 import pytest
 
 from csvlake.contract import ContractError, parse
-from support import LocalLake
+from support import ROOT, LocalLake
 
 SALES = (
     "id;valor;data;uf;email\n"
@@ -356,3 +356,19 @@ def test_contract_parse_keeps_dates_as_text_and_needs_a_type_for_bounds():
     assert contract.fields[0].rules[0].value == "2024-01-01"
     with pytest.raises(ContractError, match=r"c\.yaml line 3: fields\.0: minimum needs the field's type"):
         parse(b"fields:\n  - name: d\n    minimum: 1\n", "c.yaml", "e")
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "examples" / "contracts").glob("*.yaml")), ids=lambda p: p.name)
+def test_every_example_contract_is_valid(path):
+    assert parse(path.read_bytes(), f"contracts/{path.name}", "etag").fields
+
+
+def test_the_example_sales_contract_accepts_the_sample_export_and_warns_on_large_prices(lake):
+    contract = (ROOT / "examples" / "contracts" / "vendas.yaml").read_text()
+    report = ingest(lake, contract, (ROOT / "samples" / "vendas 2024.csv").read_bytes())
+
+    assert report["status"] == "processed" and report["rows"]["written"] == 40
+    assert {(e["column"], e["rule"], e["severity"], e["value"]) for e in report["errors"]} == {
+        ("Preço Unitário", "maximum", "warn", "15.432,10")
+    }
+    assert [c["name"] for c in report["columns"]][:3] == ["codigo", "produto", "preco_unitario"]
