@@ -73,6 +73,7 @@ BENCH_ARGS ?=
 bench: install ## csvlake against the naive pipeline and the I/O floor on generated files; BENCH_ARGS=--big adds 2 GB
 	$(BIN)/python benchmarks/generate.py $(filter --big,$(BENCH_ARGS))
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+	$(BIN)/python benchmarks/contracts.py
 
 clean:
 	rm -rf $(VENV) .aws-sam demo-output test-artifacts .pytest_cache .ruff_cache
