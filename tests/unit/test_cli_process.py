@@ -202,8 +202,8 @@ def test_report_shows_a_produced_report_with_local_paths_and_exit_codes(tmp_path
     assert lines[1].startswith("  source: raw/bad_rows.csv, a local file given to `csvlake process`, 78 bytes")
     assert f"  rejected rows: {tmp_path / 'quarantine/bad_rows.rejected.csv'}" in lines
     assert "  column  source  type     nulls  distinct  min   max  mean" in lines
-    assert "  4             expected 3 fields, found 2" in lines
-    assert "  7             expected 3 fields, found 4" in lines
+    assert "  4             structure  expected 3 fields, found 2" in lines
+    assert "  7             structure  expected 3 fields, found 4" in lines
 
     assert run(capsys, "report", "--strict", str(tmp_path / "reports/bad_rows.json"))[0] == 1
     code, stdout, _ = run(capsys, "report", "--errors", "1", str(tmp_path / "reports/bad_rows.json"))

@@ -143,7 +143,10 @@ def check_page(page: Page, report: dict) -> None:
         errors = page.section("Errors")
         assert errors.one("caption").text.startswith(f"{report['error_count']:,} row error")
         cells = [[td.text for td in tr.all("td")] for tr in errors.one("tbody").all("tr")]
-        assert cells == [[str(x["line"]), shown(x["column"] or "—"), x["message"]] for x in report["errors"]]
+        assert cells == [
+            [str(x["line"]), shown(x["column"] or "—"), x["rule"], x["severity"], x["message"]]
+            for x in report["errors"]
+        ]
     for name in ("processed", "rejected_rows", "quarantine", "report"):
         if report["outputs"][name]:
             assert f"s3://{report['outputs']['bucket']}/{report['outputs'][name]}" in main.text
@@ -323,3 +326,16 @@ def test_chromium_builds_no_element_from_hostile_text(lake, chromium, tmp_path):
     assert not dom.root.all("script") and not dom.root.all("img")
     assert SCRIPT in dom.root.text and IMG in dom.root.text
     screenshot(chromium, tmp_path, page)
+
+
+def test_a_file_checked_by_a_contract_shows_each_rule_and_the_drift(lake):
+    lake.drop("contracts/shop.yaml", b"fields:\n  - name: qty\n    type: integer\n    minimum: 1\n")
+    lake.ingest("1.csv", b"qty\n1\n", key="raw/shop/1.csv")
+    report = lake.ingest("2.csv", b"qty,note\n0,<b>x</b>\n2,y\n", key="raw/shop/2.csv")
+    page = Page(render(report))
+
+    check_page(page, report)
+    rules = [[td.text for td in tr.all("td")] for tr in page.section("Contract").one("tbody").all("tr")]
+    assert rules == [["qty", "type", "error", "3", "0"], ["qty", "minimum", "error", "4", "1"]]
+    drift = page.section("Schema drift").text
+    assert "raw/shop/1.csv" in drift and "Added" in drift and "note" in drift

@@ -185,14 +185,57 @@ def _errors(report: dict) -> str:
         return "<h2>Errors</h2><p class='none'>No row errors.</p>"
     note = f" Only the first {len(errors):,} are listed." if total > len(errors) else ""
     rows = "".join(
-        f'<tr><td class="n">{e(err["line"])}</td><td>{_value(err["column"])}</td><td>{t(err["message"])}</td></tr>'
+        f'<tr><td class="n">{e(err["line"])}</td><td>{_value(err["column"])}</td><td>{e(err["rule"])}</td>'
+        f"<td>{e(err['severity'])}</td><td>{t(err['message'])}</td></tr>"
         for err in errors
     )
+    heads = "".join(f'<th scope="col">{h}</th>' for h in ("Column", "Rule", "Severity", "Message"))
     return (
         f'<h2>Errors</h2><table class="errors"><caption>{total:,} row error{"s" if total != 1 else ""}.{note}</caption>'
-        '<thead><tr><th scope="col" class="n">Line</th><th scope="col">Column</th><th scope="col">Message</th>'
-        f"</tr></thead><tbody>{rows}</tbody></table>"
+        f'<thead><tr><th scope="col" class="n">Line</th>{heads}</tr></thead><tbody>{rows}</tbody></table>'
     )
+
+
+def _contract(report: dict) -> str:
+    """The contract's rules with their failure counts, and the schema drift since the last file."""
+    parts = []
+    validation, drift = report["validation"], report["drift"]
+    if validation is not None:
+        contract = validation["contract"]
+        rows = "".join(
+            f"<tr><td>{_value(r['column'])}</td><td>{e(r['rule'])}</td><td>{e(r['severity'])}</td>"
+            f'<td class="n">{e(r["contract_line"])}</td><td class="n">{r["failures"]:,}</td></tr>'
+            for r in validation["rules"]
+        )
+        heads = "".join(
+            f'<th scope="col"{" class=n" if h in ("Line", "Failures") else ""}>{h}</th>'
+            for h in ("Column", "Rule", "Severity", "Line", "Failures")
+        )
+        parts.append(
+            f"<h2>Contract</h2><table><caption>Rules of <code>{t(contract['key'])}</code> (ETag "
+            f"{e(contract['etag'])}); a blank column is a file rule.</caption>"
+            f"<thead><tr>{heads}</tr></thead><tbody>{rows}</tbody></table>"
+        )
+    if drift is not None:
+        if drift["previous"] is None:
+            text = "<p class='none'>The first file of its dataset: nothing to compare with.</p>"
+        else:
+            changes = [
+                ("Compared with", f"<code>{t(drift['previous']['key'])}</code>"),
+                ("Added", ", ".join(f"<code>{t(c)}</code>" for c in drift["added"]) or "none"),
+                ("Missing", ", ".join(f"<code>{t(c)}</code>" for c in drift["missing"]) or "none"),
+                (
+                    "Type changes",
+                    ", ".join(
+                        f"<code>{t(c['column'])}</code> {e(c['from'])} → {e(c['to'])}" for c in drift["type_changes"]
+                    )
+                    or "none",
+                ),
+                ("Order changed", "yes" if drift["order_changed"] else "no"),
+            ]
+            text = _dl(changes)
+        parts.append(f"<h2>Schema drift</h2>{text}")
+    return "".join(parts)
 
 
 def render(report: dict) -> str:
@@ -256,6 +299,7 @@ def render(report: dict) -> str:
 <section><h2>Dialect</h2>{dialect_html}</section></div>
 <h2>Warnings</h2>{f'<ul class="warnings">{warnings}</ul>' if warnings else "<p class='none'>No warnings.</p>"}
 {_errors(report)}
+{_contract(report)}
 {_columns(report["columns"])}
 <h2>Outputs</h2>{outputs}
 <footer>Started {e(report["started_at"])} · took {e(_duration(report["duration_ms"]))}</footer>

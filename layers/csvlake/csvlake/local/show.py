@@ -78,10 +78,14 @@ def summary(
         parts.append(_indent(table(headers, rows)))
     for warning in report.get("warnings") or []:
         parts.append(f"  warning: {warning}")
+    if validation := report.get("validation"):
+        failed = [f"{r['column'] or 'file'}.{r['rule']} {r['failures']}" for r in validation["rules"] if r["failures"]]
+        contract = validation["contract"]["key"]
+        parts.append(f"  contract {contract}: {', '.join(failed) if failed else 'every rule passed'}")
     errors = report.get("errors") or []
     if errors and max_errors > 0:
-        rows = [[e["line"], e["column"] or "", e["message"]] for e in errors[:max_errors]]
-        parts.append(_indent(table(["line", "column", "error"], rows, width=72)))
+        rows = [[e["line"], e["column"] or "", e["rule"], e["message"]] for e in errors[:max_errors]]
+        parts.append(_indent(table(["line", "column", "rule", "error"], rows, width=72)))
     shown = min(len(errors), max(max_errors, 0))
     if report.get("error_count", 0) > shown:
         parts.append(f"  … and {report['error_count'] - shown} more errors")
