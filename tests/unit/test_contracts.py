@@ -124,7 +124,7 @@ def test_a_field_severity_applies_to_all_its_rules(lake):
     [
         ("type: integer", ["1", "1.5", "99999999999999999999", "+7", ""], [3, 4]),
         ("type: number", ["1.5", "1e3", "abc", "-0.5"], [4]),
-        ("type: boolean", ["true", "FALSE", "yes"], [4]),
+        ("type: boolean", ["true", "FALSE", "yes", "1", "0", "2"], [4, 7]),
         ("type: date", ["2024-01-31", "2024-02-30", "31/01/2024"], [3, 4]),
         ("type: datetime\n    format: '%d/%m/%Y %H:%M'", ["31/01/2024 10:00", "31/01/2024", "1/2/2024 9:05"], [3]),
         ("nullable: false", ["a", "", "NULL", "b"], [3, 4]),
@@ -245,10 +245,11 @@ def test_the_primary_key_compares_typed_values_of_the_rows_kept(lake):
 def test_dialect_overrides_replace_detection(lake):
     # Detection would take `,` as the delimiter (the only one present) and the first row as data.
     data = "1,5|2,5\n3,0|4,0\n".encode("cp1252")
-    contract = "dialect:\n  delimiter: '|'\n  decimal: ','\n  header: false\n  encoding: cp1252\n"
+    contract = "dialect:\n  delimiter: '|'\n  decimal: ','\n  header: false\n  encoding: windows-1252\n"
     report = ingest(lake, contract, data)
 
     assert report["dialect"]["delimiter"] == "|" and report["dialect"]["header"] is False
+    assert report["dialect"]["encoding"] == "cp1252"
     assert rows(lake.read("processed/vendas/a.csv")) == [["column_1", "column_2"], ["1.5", "2.5"], ["3", "4"]]
 
 
@@ -270,6 +271,10 @@ def test_dialect_overrides_replace_detection(lake):
             "invalid contract: contracts/vendas.yaml line 4: minimum 'ten' is not a value of type integer (column 'a')",
         ),
         ("- a\n- b\n", "invalid contract: contracts/vendas.yaml line 1: a contract is a mapping"),
+        (
+            "dialect:\n  encoding: klingon\n",
+            "invalid contract: contracts/vendas.yaml line 2: unknown encoding 'klingon'",
+        ),
         (
             "fields:\n  - name: a\n  - name: a\n",
             "invalid contract: contracts/vendas.yaml line 3: field 'a' is already described at line 2",

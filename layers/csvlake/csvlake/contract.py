@@ -7,6 +7,7 @@ with a reason that points at it.
 
 from __future__ import annotations
 
+import codecs
 import functools
 import json
 from dataclasses import dataclass
@@ -191,6 +192,13 @@ def parse(text: bytes, key: str, etag: str) -> Contract:
             )
         )
     _check_names(fields, data, lines, key)
+    dialect = dict(data.get("dialect", {}))
+    if "encoding" in dialect:
+        try:
+            dialect["encoding"] = codecs.lookup(dialect["encoding"]).name  # windows-1252 → cp1252
+        except LookupError:
+            line = _line(lines, ("dialect", "encoding"))
+            raise ContractError(f"{key} line {line}: unknown encoding {dialect['encoding']!r}") from None
     file_rules = tuple(_rule(n, data[n], "error", _line(lines, (n,))) for n in FILE_RULES if n in data)
     return Contract(
         key,
@@ -199,7 +207,7 @@ def parse(text: bytes, key: str, etag: str) -> Contract:
         data.get("columns", "allow_extra"),
         file_rules,
         data.get("on_drift", "warn"),
-        tuple(sorted(data.get("dialect", {}).items())),
+        tuple(sorted(dialect.items())),
         tuple((path[0], line) for path, line in lines.items() if len(path) == 1),
     )
 

@@ -46,6 +46,9 @@ def number_pattern(decimal: str, leading_zeros: bool = False) -> str:
 
 
 BOOLEAN_PATTERN = "^(?i:true|false)$"
+# A declared boolean also takes 1 and 0, as Frictionless' Table Schema does by default; inference
+# does not, or every column of 0s and 1s would become boolean.
+DECLARED_BOOLEAN_PATTERN = "^(?i:true|false|1|0)$"
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,8 @@ def declared(kind: str, inferred: Format | None, decimal: str, strptime: str | N
         return Format(kind, kind, integer_pattern(decimal, leading_zeros=True))
     if kind == "number":
         return Format(kind, kind, number_pattern(decimal, leading_zeros=True))
+    if kind == "boolean":
+        return Format(kind, kind, DECLARED_BOOLEAN_PATTERN)
     return next(fmt for fmt in formats(decimal) if fmt.kind == kind)
 
 
@@ -143,7 +148,8 @@ def convert(values: pa.ChunkedArray, fmt: Format | None, decimal: str) -> pa.Chu
         if decimal == ",":
             text = pc.replace_substring(pc.replace_substring(text, ".", ""), ",", ".")
     if fmt.kind == "boolean":
-        return pc.equal(pc.utf8_lower(text), "true")
+        lower = pc.utf8_lower(text)
+        return pc.or_(pc.equal(lower, "true"), pc.equal(lower, "1"))  # null stays null
     if fmt.strptime:
         parsed = pc.strptime(text, format=fmt.strptime, unit="us", error_is_null=True)
         return pc.cast(parsed, arrow_type(fmt), safe=False) if fmt.kind == "date" else parsed
