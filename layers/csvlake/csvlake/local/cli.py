@@ -5,6 +5,7 @@ report   a report (a JSON file or an s3:// object) as tables in the terminal
 demo     a local S3 endpoint, the bundled samples processed there, their reports printed
 serve    the local S3 endpoint and the processing loop, until Ctrl-C
 invoke   one event file through lambda_handler, against an endpoint
+contract draft  a dataset contract drafted from a sample file (local or s3://)
 """
 
 from __future__ import annotations
@@ -35,10 +36,12 @@ from botocore.exceptions import (
 )
 
 from ..config import Config, ConfigError
+from ..draft import SampleRejected, draft
 from ..events import EventError, ObjectRef, event_refs, object_refs
-from ..layout import SUFFIXES, OutputKeys, skip_reason
-from ..pipeline import StoreError
+from ..layout import SUFFIXES, OutputKeys, contract_key, skip_reason
+from ..pipeline import ObjectGone, ObjectStore, StoreError, Superseded
 from ..pipeline import process as process_object
+from ..s3 import S3Store
 from . import runner, show
 from .fs import DirectoryStore
 
@@ -339,11 +342,34 @@ def _parse_report(data: bytes, label: str) -> dict:
     return document
 
 
-def _s3_location(url: str) -> tuple[str, str]:
+def _s3_location(url: str, what: str = "the key of a report (or of a raw CSV file)") -> tuple[str, str]:
     bucket, _, key = url[len("s3://") :].partition("/")
     if not bucket or not key or key.endswith("/"):
-        raise CliError(f"{url}: expected s3://BUCKET/KEY, the key of a report (or of a raw CSV file)")
+        raise CliError(f"{url}: expected s3://BUCKET/KEY, {what}")
     return bucket, key
+
+
+def _s3_failure(exc: BaseException, url: str, bucket: str, where: str) -> CliError:
+    """One line for a boto3 error: what the user can fix exits 2, a failure of S3 or access 1."""
+    if isinstance(exc, NoCredentialsError):
+        return CliError(
+            "no AWS credentials found: run `aws configure`, or set AWS_PROFILE, "
+            "or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+            FAILED,
+        )
+    if isinstance(exc, ParamValidationError):
+        return CliError(f"{url}: {str(exc).splitlines()[-1].split(': ')[0]}")
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        code = error.get("Code", "")
+        if code in ("NoSuchKey", "404", "NotFound"):
+            return CliError(f"{where}: no such object")
+        if code == "NoSuchBucket":
+            return CliError(f"{url}: no such bucket {bucket!r}")
+        if code in ("AccessDenied", "403", "Forbidden"):
+            return CliError(f"{where}: access denied", FAILED)
+        return CliError(f"{where}: {code}: {error.get('Message', exc)}", FAILED)
+    return CliError(f"{where}: {exc}", FAILED)
 
 
 Located = tuple[dict, Callable[[str], str] | None]
@@ -361,26 +387,8 @@ def _s3_report(url: str) -> Located:
     try:
         # Default resolution: AWS_ENDPOINT_URL, AWS_PROFILE, AWS_REGION… are honoured by boto3 itself.
         data = boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
-    except NoCredentialsError:
-        raise CliError(
-            "no AWS credentials found: run `aws configure`, or set AWS_PROFILE, "
-            "or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
-            FAILED,
-        ) from None
-    except ParamValidationError as exc:
-        raise CliError(f"{url}: {str(exc).splitlines()[-1].split(': ')[0]}") from None
-    except ClientError as exc:
-        error = exc.response.get("Error", {})
-        code = error.get("Code", "")
-        if code in ("NoSuchKey", "404", "NotFound"):
-            raise CliError(f"{where}: no such object") from None
-        if code == "NoSuchBucket":
-            raise CliError(f"{url}: no such bucket {bucket!r}") from None
-        if code in ("AccessDenied", "403", "Forbidden"):
-            raise CliError(f"{where}: access denied", FAILED) from None
-        raise CliError(f"{where}: {code}: {error.get('Message', exc)}", FAILED) from None
-    except BotoCoreError as exc:
-        raise CliError(f"{where}: {exc}", FAILED) from None
+    except (ClientError, BotoCoreError) as exc:
+        raise _s3_failure(exc, url, bucket, where) from None
     return _parse_report(data, where), None
 
 
@@ -421,6 +429,63 @@ def report(args: argparse.Namespace) -> int:
         raise CliError(f"{source}: not a csvlake report: its fields do not have the expected shape") from None
     print(text)
     return _exit_code(Counter([document["status"]]), args.strict)
+
+
+# --- contract draft ---------------------------------------------------------------------------
+
+
+def _draft_source(source: str) -> tuple[ObjectStore, ObjectRef, str | None]:
+    """The store and object to read a sample from, and where its dataset's contract belongs if
+    the sample's key says (s3://BUCKET/raw/<dataset>/… → s3://BUCKET/contracts/<dataset>.yaml)."""
+    if source.startswith("s3://"):
+        bucket, key = _s3_location(source, "the key of a CSV file")
+        try:
+            contract = contract_key(key, Config.from_env())
+        except ConfigError as exc:
+            raise CliError(str(exc)) from None
+        return S3Store(), ObjectRef(bucket, key), show.s3_url(bucket, contract) if contract else None
+    path = Path(source)
+    if path.is_dir():
+        raise CliError(f"{source}: is a folder, not a CSV file")
+    if not path.is_file():
+        raise CliError(f"{source}: no such file" if not path.exists() else f"{source}: not a file")
+    # Only read from: the pipeline's outputs go to the draft's temporary folder.
+    return LocalStore(path.parent, {path.name: path}, Progress(enabled=False)), ObjectRef(LOCAL_BUCKET, path.name), None
+
+
+def contract_draft(args: argparse.Namespace) -> int:
+    source: str = args.source
+    store, ref, save_as = _draft_source(source)
+    where = show.s3_url(ref.bucket, ref.key) if source.startswith("s3://") else source
+    try:
+        with _library_logs():
+            drafted = draft(store, ref, source, save_as=save_as)
+    except SampleRejected as exc:
+        raise CliError(f"{source}: rejected, so there is nothing to describe: {exc}", FAILED) from None
+    except Superseded:
+        raise CliError(f"{where}: the object changed while it was read; run again", FAILED) from None
+    except ObjectGone:
+        raise CliError(
+            f"{where}: no such object" if source.startswith("s3://") else f"{source}: no such file"
+        ) from None
+    except StoreError as exc:
+        cause = exc.__cause__
+        if isinstance(cause, (ClientError, BotoCoreError)):
+            raise _s3_failure(cause, source, ref.bucket, where) from None
+        raise CliError(str(exc), FAILED) from None
+    for note in drafted.notes:
+        print(f"csvlake: note: {source}: {note}", file=sys.stderr)
+    if args.output is None:
+        print(drafted.text, end="")
+        return 0
+    try:
+        Path(args.output).write_text(drafted.text, encoding="utf-8")
+    except IsADirectoryError:
+        raise CliError(f"-o {args.output}: is a folder") from None
+    except OSError as exc:
+        raise CliError(f"-o {args.output}: cannot write there: {exc.strerror or exc}") from None
+    print(f"draft contract written to {args.output}")
+    return 0
 
 
 # --- local endpoint: demo, serve, invoke -----------------------------------------------------------
@@ -654,6 +719,37 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--event", required=True, help="event JSON (S3, SQS or EventBridge), e.g. events/s3-put.json")
     p.add_argument("--endpoint", default=f"http://127.0.0.1:{runner.DEFAULT_PORT}", help="S3 endpoint URL")
     p.set_defaults(run=invoke)
+
+    p = commands.add_parser(
+        "contract",
+        help="draft a dataset contract from a sample file",
+        description="Dataset contracts (contracts/<dataset>.yaml): `csvlake contract draft SOURCE` drafts one.",
+        formatter_class=formatter,
+    )
+    contract_commands = p.add_subparsers(dest="contract_command", required=True, metavar="SUBCOMMAND")
+    p = contract_commands.add_parser(
+        "draft",
+        help="draft a contract from a sample file (local path or s3://BUCKET/KEY)",
+        description=(
+            "Run the pipeline on a sample file and print, as YAML, a contract that states what it found:\n"
+            "the dialect, and for each column in file order its type, that it is required, whether it\n"
+            "may be empty, the observed minimum and maximum (numbers, dates), every value of a text\n"
+            "column with at most 10, and whether an integer column's values are all different.\n"
+            "Ingesting the sample under the draft accepts every row that is not malformed. Edit it,\n"
+            "then store it as contracts/<dataset>.yaml (<dataset>: the first folder under raw/).\n"
+            "S3 is read with boto3's usual configuration: AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL…"
+        ),
+        epilog="exit status:\n"
+        "  0  the draft was printed (or written to FILE)\n"
+        "  1  the sample was rejected as a whole, so there is nothing to describe; or S3 or reading failed\n"
+        "  2  usage error: a bad option, no such file, object or bucket, a bad s3:// URL, FILE not writable\n"
+        "\nexamples:\n  csvlake contract draft 'vendas 2024.csv' -o vendas.yaml\n"
+        "  csvlake contract draft s3://my-bucket/raw/vendas/2024-06.csv",
+        formatter_class=formatter,
+    )
+    p.add_argument("source", metavar="SOURCE", help="a CSV file (.csv or .csv.gz), or s3://BUCKET/KEY")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the draft to FILE instead of printing it")
+    p.set_defaults(run=contract_draft)
     return top
 
 
