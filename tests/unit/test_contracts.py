@@ -377,3 +377,11 @@ def test_the_example_sales_contract_accepts_the_sample_export_and_warns_on_large
         ("Preço Unitário", "maximum", "warn", "15.432,10")
     }
     assert [c["name"] for c in report["columns"]][:3] == ["codigo", "produto", "preco_unitario"]
+
+
+def test_a_declared_date_without_format_reads_ambiguous_dates_day_first_when_every_value_fits(lake):
+    # Every value reads both d/m/Y and m/d/Y, so inference leaves the column text in a `.` file.
+    report = ingest(lake, "fields:\n  - name: due\n    type: date\n", b"due,n\n01/02/2025,1\n03/04/2025,2\n")
+
+    assert report["status"] == "processed"
+    assert rows(lake.read("processed/vendas/a.csv"))[1:] == [["2025-02-01", "1"], ["2025-04-03", "2"]]

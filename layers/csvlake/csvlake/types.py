@@ -82,15 +82,21 @@ def formats(decimal: str) -> tuple[Format, ...]:
     )
 
 
-def declared(kind: str, inferred: Format | None, decimal: str, strptime: str | None = None) -> Format | None:
+def declared(kind: str, evidence: TypeInference, strptime: str | None = None) -> Format | None:
     """The format of a column whose contract declares its type: the inferred one if it is of that
-    kind, else the first candidate of the kind (values that do not fit fail the contract's type rule)."""
+    kind, else the first format of the kind that every value fits (01/02/2024 reads both day- and
+    month-first: day-first then), else the kind's most lenient one: values that do not fit it fail
+    the contract's type rule."""
+    decimal = evidence.decimal
     if kind == "string":
         return None
     if strptime:
         return Format(f"{kind}_strptime", kind, "", strptime)
+    inferred = evidence.result()
     if inferred is not None and inferred.kind == kind:
         return inferred
+    if kind in ("date", "datetime") and (fitting := [fmt for fmt in evidence.alive if fmt.kind == kind]):
+        return fitting[0]
     if kind == "integer":
         return Format(kind, kind, integer_pattern(decimal, leading_zeros=True))
     if kind == "number":

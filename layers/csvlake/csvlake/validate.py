@@ -143,9 +143,11 @@ class ColumnRules:
             found.append((rule, rows, [messages[int(indices[r])] for r in rows]))
         return found
 
-    def _repeats(self, column: pa.DictionaryArray, unparsed: pa.Array, indices: np.ndarray, lines: np.ndarray):
+    def _repeats(self, column: pa.DictionaryArray, unparsed: pa.Array | None, indices: np.ndarray, lines: np.ndarray):
         """Rows whose (parsed, present) value appeared on an earlier row of the file, and that row's line."""
-        keyed = pc.and_(column.dictionary.is_valid(), pc.invert(pc.fill_null(unparsed, False)))
+        keyed = column.dictionary.is_valid()
+        if unparsed is not None:  # a value that does not parse has no key to compare
+            keyed = pc.and_(keyed, pc.invert(pc.fill_null(unparsed, False)))
         keyed = keyed.to_numpy(zero_copy_only=False)[indices]
         rows = np.flatnonzero(keyed)
         hashes = _hash64(column.dictionary)[indices[rows]]
