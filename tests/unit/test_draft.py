@@ -278,7 +278,7 @@ def test_unique_on_a_string_column_is_checked(lake):
 def test_a_later_file_with_only_ambiguous_day_first_dates_is_accepted(tmp_path, lake):
     (tmp_path / "a.csv").write_text("due\n25/12/2024\n31/01/2025\n")
     text = drafted(tmp_path, "a.csv").text
-    assert_accepted(ingest_under(lake, text, "b.csv", b"due\n01/02/2025\n"))
+    assert_accepted(ingest_under(lake, text, "b.csv", b"due\n01/01/2025\n"))
 
 
 # --- the command -------------------------------------------------------------------------------
