@@ -13,9 +13,9 @@ import yaml
 
 from csvlake import contract
 from csvlake.config import Config
-from csvlake.draft import SampleRejected, draft
 from csvlake.events import ObjectRef
 from csvlake.local import cli
+from csvlake.local.draft import SampleRejected, draft
 from csvlake.local.fs import DirectoryStore
 from support import DATA, LocalLake
 

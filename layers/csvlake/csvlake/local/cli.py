@@ -36,13 +36,13 @@ from botocore.exceptions import (
 )
 
 from ..config import Config, ConfigError
-from ..draft import SampleRejected, draft
 from ..events import EventError, ObjectRef, event_refs, object_refs
 from ..layout import SUFFIXES, OutputKeys, contract_key, skip_reason
 from ..pipeline import ObjectGone, ObjectStore, StoreError, Superseded
 from ..pipeline import process as process_object
 from ..s3 import S3Store
 from . import runner, show
+from .draft import SampleRejected, draft
 from .fs import DirectoryStore
 
 SAMPLES = Path(__file__).resolve().parents[4] / "samples"

@@ -18,10 +18,10 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import yaml
 
-from .config import Config
-from .events import ObjectRef
-from .local.fs import DirectoryStore
-from .pipeline import ObjectStore, process
+from ..config import Config
+from ..events import ObjectRef
+from ..pipeline import ObjectStore, process
+from .fs import DirectoryStore
 
 # A string column with at most this many distinct values gets an `enum` of all of them.
 ENUM_MAX = 10
