@@ -23,8 +23,18 @@ def test_demo_processes_every_sample_and_prints_its_report(tmp_path, capsys, mon
     assert "partial   raw/clientes_com_erros.csv  read 7, written 5, rejected 2" in out
     assert "rejected  raw/planilha.csv" in out and "ZIP archive" in out
     assert "processed raw/pedidos.csv.gz  read 25, written 25, rejected 0" in out
-    reports = sorted((tmp_path / "reports").glob("*.json"))
-    assert [p.name for p in reports] == ["clientes_com_erros.json", "pedidos.json", "planilha.json", "vendas 2024.json"]
+    # The dataset `clientes` has a contract among the samples: its rows are checked against it.
+    assert "uploaded contracts/clientes.yaml → s3://csvlake-local/contracts/clientes.yaml" in out
+    assert "partial   raw/clientes/cadastro_2024-06.csv  read 6, written 4, rejected 2" in out
+    assert "contract contracts/clientes.yaml: name.min_length 1, email.unique 1, email.pattern 1" in out
+    reports = sorted((tmp_path / "reports").rglob("*.json"))
+    assert [p.relative_to(tmp_path / "reports").as_posix() for p in reports] == [
+        "clientes/cadastro_2024-06.json",
+        "clientes_com_erros.json",
+        "pedidos.json",
+        "planilha.json",
+        "vendas 2024.json",
+    ]
     for path in reports:
         check_report(json.loads(path.read_text()))
     assert (tmp_path / "quarantine" / "planilha.csv").read_bytes() == (ROOT / "samples" / "planilha.csv").read_bytes()

@@ -258,3 +258,20 @@ def test_an_output_that_cannot_be_written_stops_with_exit_1_and_no_report(tmp_pa
     assert code == 1 and stdout == ""
     assert stderr == f"csvlake: error: cannot write {tmp_path / 'processed/types.csv'}: File exists\n"
     assert files_under(tmp_path) == {"processed"}  # the file is not blamed: no report, no quarantine
+
+
+def test_a_folder_laid_out_like_the_bucket_checks_each_dataset_against_its_contract(tmp_path, capsys):
+    inbox = tmp_path / "inbox"
+    (inbox / "orders").mkdir(parents=True)
+    (inbox / "contracts").mkdir()
+    (inbox / "contracts" / "orders.yaml").write_text("fields:\n  - name: qty\n    type: integer\n    minimum: 1\n")
+    (inbox / "orders" / "june.csv").write_text("qty\n1\n0\n")
+    (inbox / "loose.csv").write_text("qty\n0\n")
+    out = tmp_path / "out"
+
+    code, stdout, _ = run(capsys, "process", str(inbox), "--out", str(out))
+
+    assert code == 0
+    assert f"partial   {inbox}/orders/june.csv  read 2, written 1, rejected 1" in stdout
+    assert "contract contracts/orders.yaml: qty.minimum 1" in stdout
+    assert json.loads((out / "reports/loose.json").read_text())["validation"] is None

@@ -363,13 +363,13 @@ def test_contract_parse_keeps_dates_as_text_and_needs_a_type_for_bounds():
         parse(b"fields:\n  - name: d\n    minimum: 1\n", "c.yaml", "e")
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "examples" / "contracts").glob("*.yaml")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted((ROOT / "samples" / "contracts").glob("*.yaml")), ids=lambda p: p.name)
 def test_every_example_contract_is_valid(path):
     assert parse(path.read_bytes(), f"contracts/{path.name}", "etag").fields
 
 
 def test_the_example_sales_contract_accepts_the_sample_export_and_warns_on_large_prices(lake):
-    contract = (ROOT / "examples" / "contracts" / "vendas.yaml").read_text()
+    contract = (ROOT / "samples" / "contracts" / "vendas.yaml").read_text()
     report = ingest(lake, contract, (ROOT / "samples" / "vendas 2024.csv").read_bytes())
 
     assert report["status"] == "processed" and report["rows"]["written"] == 40

@@ -299,7 +299,14 @@ def process(args: argparse.Namespace) -> int:
     sources = _sources(args.paths, out, config)
     _writable(out)
     progress = Progress()
-    store = LocalStore(out, sources, progress)
+    # A folder laid out like the bucket: its contracts/<dataset>.yaml check the files of <dataset>/.
+    contracts = {
+        f"{config.contracts_prefix}{file.name}": file
+        for arg in args.paths
+        if Path(arg).is_dir()
+        for file in sorted(Path(arg).glob("contracts/*.yaml"))
+    }
+    store = LocalStore(out, {**contracts, **sources}, progress)
     statuses: Counter = Counter()
     with _library_logs():
         for key, path in sources.items():
@@ -524,12 +531,18 @@ def _print_events(endpoint: str, queue_url: str) -> None:
 def demo(args: argparse.Namespace) -> int:
     server, endpoint, config, loop, s3, events_queue = _local(args.port)
     try:
+        samples = Path(args.samples)
+        # Contracts first, so that the files of their datasets are checked against them.
+        for path in sorted(samples.glob("contracts/*.yaml")):
+            key = f"{config.contracts_prefix}{path.name}"
+            s3.upload_file(str(path), runner.BUCKET, key)
+            print(f"uploaded {path.relative_to(samples)} → s3://{runner.BUCKET}/{key}")
         keys = []
-        for path in sorted(Path(args.samples).iterdir()):
-            key = f"{config.raw_prefix}{path.name}"
+        for path in sorted(p for p in samples.rglob("*") if p.is_file() and p.parent.name != "contracts"):
+            key = f"{config.raw_prefix}{path.relative_to(samples).as_posix()}"
             s3.upload_file(str(path), runner.BUCKET, key)
             keys.append(key)
-            print(f"uploaded {path.name} → s3://{runner.BUCKET}/{key}")
+            print(f"uploaded {path.relative_to(samples)} → s3://{runner.BUCKET}/{key}")
         print(f"\nwaiting for csvlake to process {len(keys)} files (S3 → SQS → lambda_handler)…\n")
         if not loop.run_until(lambda: all(_report(s3, runner.BUCKET, k, config) for k in keys), args.timeout):
             missing = [k for k in keys if not _report(s3, runner.BUCKET, k, config)]
@@ -653,7 +666,9 @@ def parser() -> argparse.ArgumentParser:
             "write the outputs in the same layout under --out: processed/, reports/, quarantine/.\n"
             "A folder is searched, sub-folders included, for .csv and .csv.gz files (any case); its\n"
             "sub-folders are kept in the output keys. Each file's report names it raw/NAME, in a bucket\n"
-            "called 'local'. A progress bar is shown on a terminal for files that take a while."
+            "called 'local'. A folder's sub-folder is a dataset: the files of FOLDER/DATASET/ are checked\n"
+            "against FOLDER/contracts/DATASET.yaml if it exists, as in the bucket. A progress bar is\n"
+            "shown on a terminal for files that take a while."
         ),
         epilog=EXIT_CODES + "\n\nexample:\n  csvlake process 'vendas 2024.csv' --format parquet --out /tmp/lake",
         formatter_class=formatter,
@@ -689,12 +704,15 @@ def parser() -> argparse.ArgumentParser:
     p = commands.add_parser(
         "demo",
         help="start a local endpoint, process the bundled samples, print their reports",
-        description="Start a local S3 endpoint, upload the samples to raw/, let the processing loop handle\n"
+        description="Start a local S3 endpoint, upload the samples to raw/ (subfolders are datasets) and\n"
+        "contracts/*.yaml to contracts/, let the processing loop handle\n"
         "their notifications, print the reports, and copy every output to --out.",
         formatter_class=formatter,
     )
     p.add_argument("--port", type=int, default=0, help="endpoint port (default: any free port)")
-    p.add_argument("--samples", default=str(SAMPLES), help="folder of files to upload to raw/")
+    p.add_argument(
+        "--samples", default=str(SAMPLES), help="folder of files to upload to raw/ (and contracts/*.yaml to contracts/)"
+    )
     p.add_argument("--out", default="demo-output", help="folder to copy all outputs into")
     p.add_argument("--timeout", type=float, default=120, help="seconds to wait for the reports")
     p.set_defaults(run=demo)
