@@ -209,6 +209,11 @@ def test_columns_strict_allow_extra_and_drop_extra(lake):
             "contract: primary key column 'n' is empty at line 5 (primary_key, contracts/vendas.yaml line 1)",
         ),
         (
+            "primary_key: [id]\nfields:\n  - name: id",
+            b"n\n1\n2\n",
+            "contract: primary key column 'id' is missing (primary_key, contracts/vendas.yaml line 1)",
+        ),
+        (
             "max_rejected_fraction: 0.25\nfields:\n  - name: n\n    type: integer",
             b"n\n1\nx\n3\n",
             "contract: 1 of 3 rows rejected (33.3%), above 25.0% (max_rejected_fraction, contracts/vendas.yaml line 1)",

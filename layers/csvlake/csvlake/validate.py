@@ -221,7 +221,9 @@ class Validation:
         rule = self.contract.file_rule("primary_key")
         if rule is None or not len(lines):
             return None
-        positions = [self.names.index(name) for name in rule.value if name in self.names]
+        if missing := [name for name in rule.value if name not in self.names]:
+            return f"primary key column {missing[0]!r} is missing"
+        positions = [self.names.index(name) for name in rule.value]
         combined = np.zeros(len(lines), np.uint64)
         for position in positions:
             column = typed[position]
@@ -246,7 +248,8 @@ class Validation:
         text = f"{message} ({name}, {self.contract.key} line {rule.line})"
         if rule.severity == "error":
             raise Rejected(f"contract: {text}")
-        warnings.append(f"contract warning: {text}")
+        if f"contract warning: {text}" not in warnings:  # a rule checked chunk by chunk warns once
+            warnings.append(f"contract warning: {text}")
 
     def as_report(self) -> dict:
         return {"contract": self.contract.as_report(), "rules": [c.as_report() for c in self.counts]}
