@@ -45,4 +45,6 @@ def test_each_file_sends_a_csvlake_event_with_its_report_summary(s3, bucket, end
     assert partial["rows"] == {"read": 7, "written": 5, "rejected": 2} and partial["error_count"] == 2
     assert partial["outputs"]["report"] == "reports/vendas/jan.json"
     assert {"name": "id", "type": "integer"} in partial["columns"]
+    # The first file of its dataset, without a contract: nothing to compare its schema with.
+    assert partial["contract"] is None and partial["drift"]["previous"] is None
     assert received[0]["detail"]["reason"].startswith("not a text file")

@@ -44,6 +44,25 @@ def test_s3_put_event_processes_the_pt_br_export(s3, bucket, app, context):
         assert after["cep"] == before["CEP"] and after["produto"] == before["Produto"]
 
 
+def test_s3_put_event_for_a_file_of_a_dataset_with_a_contract(s3, bucket, app, context):
+    s3.upload_file(str(SAMPLES / "contracts" / "clientes.yaml"), bucket, "contracts/clientes.yaml")
+    key = upload_sample(s3, bucket, "clientes/cadastro_2024-06.csv")
+
+    app.lambda_handler(load("s3-put-contract.json"), context)
+
+    report = report_for(s3, bucket, key)
+    assert report["status"] == "partial" and report["rows"] == {"read": 6, "written": 4, "rejected": 2}
+    assert report["validation"]["contract"]["key"] == "contracts/clientes.yaml"
+    assert [(e["line"], e["rule"]) for e in report["errors"]] == [
+        (4, "min_length"),
+        (4, "pattern"),
+        (4, "type"),
+        (4, "maximum"),
+        (4, "enum"),
+        (5, "unique"),
+    ]
+
+
 def test_s3_put_event_for_a_gzip_file(s3, bucket, app, context):
     key = upload_sample(s3, bucket, "pedidos.csv.gz")
 

@@ -89,5 +89,7 @@ def event_detail(report: dict[str, Any], dataset: str) -> dict[str, Any]:
         "rows": report["rows"],
         "error_count": report["error_count"],
         "columns": [{"name": c["name"], "type": c["type"]} for c in report["columns"]],
+        "contract": report["validation"]["contract"] if report["validation"] else None,
+        "drift": report["drift"],
         "outputs": report["outputs"],
     }
