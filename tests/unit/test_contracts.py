@@ -167,7 +167,7 @@ def test_a_missing_required_column_rejects_the_file_and_names_the_contract_line(
     report = ingest(lake, contract, b"id\n1\n")
 
     assert report["status"] == "rejected"
-    assert report["reason"] == "contract: required column 'total' is missing (contracts/vendas.yaml line 4)"
+    assert report["reason"] == "contract: required column 'total' is missing (required, contracts/vendas.yaml line 4)"
     assert lake.exists("quarantine/vendas/a.csv") and not lake.exists("processed/vendas/a.csv")
 
 
@@ -176,14 +176,16 @@ def test_a_missing_required_column_with_severity_warn_is_a_warning(lake):
     report = ingest(lake, contract, b"id\n1\n")
 
     assert report["status"] == "processed"
-    assert report["warnings"] == ["contract warning: required column 'total' is missing (contracts/vendas.yaml line 3)"]
+    assert report["warnings"] == [
+        "contract warning: required column 'total' is missing (required, contracts/vendas.yaml line 3)"
+    ]
 
 
 def test_columns_strict_allow_extra_and_drop_extra(lake):
     data = b"id,extra\n1,x\n"
     strict = ingest(lake, "columns: strict\nfields:\n  - name: id\n", data, "s.csv")
     assert strict["status"] == "rejected"
-    assert "column 'extra' not in the contract" in strict["reason"] and "line 1" in strict["reason"]
+    assert strict["reason"] == "contract: column 'extra' is not in the contract (columns, contracts/vendas.yaml line 1)"
 
     assert ingest(lake, "fields:\n  - name: id\n", data, "k.csv")["status"] == "processed"
     assert rows(lake.read("processed/vendas/k.csv")) == [["id", "extra"], ["1", "x"]]
@@ -206,7 +208,7 @@ def test_columns_strict_allow_extra_and_drop_extra(lake):
         (
             "primary_key: [n]\nfields:\n  - name: n",
             b"n\n1\n\n2\nNA\n",
-            "contract: primary key column 'n' is empty at line 5 (primary_key, contracts/vendas.yaml line 1)",
+            "contract: primary key (n) is empty at line 5 (primary_key, contracts/vendas.yaml line 1)",
         ),
         (
             "primary_key: [id]\nfields:\n  - name: id",
@@ -273,7 +275,7 @@ def test_dialect_overrides_replace_detection(lake):
         ("columns: loose\n", "invalid contract: contracts/vendas.yaml line 1: columns: 'loose' is not one of"),
         (
             "fields:\n  - name: a\n    type: integer\n    minimum: ten\n",
-            "invalid contract: contracts/vendas.yaml line 4: minimum 'ten' is not a value of type integer (column 'a')",
+            "invalid contract: contracts/vendas.yaml line 4: minimum 'ten' is not an integer",
         ),
         ("- a\n- b\n", "invalid contract: contracts/vendas.yaml line 1: a contract is a mapping"),
         (
@@ -390,3 +392,109 @@ def test_a_declared_date_without_format_reads_ambiguous_dates_day_first_when_eve
 
     assert report["status"] == "processed"
     assert rows(lake.read("processed/vendas/a.csv"))[1:] == [["2025-02-01", "1"], ["2025-04-03", "2"]]
+
+
+# Found by review: each of these once crashed, hung, missed a duplicate or rejected too much.
+
+
+def test_unique_on_a_chunk_without_any_value_is_no_failure(small_blocks_lake):
+    report = ingest(small_blocks_lake, "fields:\n  - name: email\n    unique: true\n", b"id,email\n1,\n2,a@b.c\n3,\n")
+
+    assert report["status"] == "processed" and report["rows"]["written"] == 3
+
+
+def test_a_rejection_near_the_end_of_a_file_read_ahead_does_not_hang(small_blocks_lake):
+    pad = "p" * 40
+    data = f"id,pad\n1,{pad}\n2,{pad}\n3,{pad}\n,{pad}\n1,{pad}\n".encode()
+    report = ingest(small_blocks_lake, "primary_key: [id]\nfields:\n  - name: id\n    type: integer\n", data)
+
+    assert report["status"] == "rejected" and "primary key (id) is empty at line 5" in report["reason"]
+
+
+def test_unique_and_primary_key_find_repeats_across_chunks_that_hold_nulls(small_blocks_lake):
+    pad = "p" * 60
+    data = f"id,pad\n1,{pad}\n,x\nx,x\n1,x\n".encode()
+    report = ingest(small_blocks_lake, "fields:\n  - name: id\n    type: integer\n    unique: true\n", data)
+
+    assert [(e["line"], e["rule"]) for e in report["errors"]] == [(4, "type"), (5, "unique")]
+
+
+def test_a_datetime_format_with_an_offset_reads_instants_in_utc(lake):
+    contract = "fields:\n  - name: t\n    type: datetime\n    format: '%Y-%m-%d %H:%M%z'\n"
+    report = ingest(lake, contract, b"t\n2024-01-01 10:00+0000\n2024-01-01 12:00+02:00\n2024-01-01 10:00\n")
+
+    assert [(e["line"], e["rule"]) for e in report["errors"]] == [(4, "type")]
+    assert rows(lake.read("processed/vendas/a.csv"))[1:] == [["2024-01-01T10:00:00Z"], ["2024-01-01T10:00:00Z"]]
+
+
+def test_one_bad_date_fails_its_own_row_only(lake):
+    report = ingest(lake, "fields:\n  - name: d\n    type: date\n", b"d\n31/01/2024\n15/02/2024\nxx\n")
+
+    assert [(e["line"], e["rule"]) for e in report["errors"]] == [(4, "type")]
+    assert rows(lake.read("processed/vendas/a.csv"))[1:] == [["2024-01-31"], ["2024-02-15"]]
+
+
+def test_yaml_reads_no_and_yes_as_text_and_only_true_and_false_as_booleans(lake):
+    contract = "fields:\n  - name: c\n    enum: [NO, SE, DK, yes]\n    nullable: false\n"
+    report = ingest(lake, contract, b"c\nNO\nSE\nFI\nyes\n")
+
+    assert [(e["line"], e["rule"]) for e in report["errors"]] == [(4, "enum")]
+    assert report["errors"][0]["message"] == "'FI' is not one of NO, SE, DK, yes"
+
+
+def test_without_a_type_enum_compares_the_text_whatever_the_file(lake):
+    contract = "fields:\n  - name: code\n    enum: [1, 2, X]\n"
+    assert ingest(lake, contract, b"code\n1\n2\n3\n", "a.csv")["errors"][0]["line"] == 4
+    assert ingest(lake, contract, b"code\n1\nX\n3\n", "b.csv")["errors"][0]["line"] == 4
+
+
+def test_a_primary_key_with_severity_warn_counts_every_repeat_and_warns_once(small_blocks_lake):
+    data = ("id\n" + "".join(f"{i % 10}\n" for i in range(100))).encode()
+    report = ingest(small_blocks_lake, "primary_key: {value: [id], severity: warn}\n", data)
+
+    assert report["status"] == "processed" and report["rows"]["written"] == 100
+    assert [w for w in report["warnings"] if w.startswith("contract warning")] == [
+        "contract warning: primary key (id) at line 12 repeats line 2 (primary_key, contracts/vendas.yaml line 1)"
+    ]
+    assert counts(report)[(None, "primary_key")] == 90
+
+
+def test_a_file_rejected_for_its_columns_still_reports_the_contract_and_the_rule(lake):
+    report = ingest(lake, "columns: strict\nfields:\n  - name: id\n    required: true\n", b"id,x\n1,2\n")
+
+    assert report["status"] == "rejected"
+    assert report["validation"]["contract"]["key"] == "contracts/vendas.yaml"
+    assert counts(report) == {("id", "required"): 0, (None, "columns"): 1}
+
+
+@pytest.mark.parametrize(
+    ("contract", "reason"),
+    [
+        (
+            b"fields:\n  - name: a\n    type: integer\n    format: '%Y'\n",
+            "line 3: fields.0.type: 'integer' is not one of",
+        ),
+        (
+            b"fields:\n  - name: a\n    type: number\n    minimum: {value: 1, severity: fatal}\n",
+            "line 4: fields.0.minimum.severity: 'fatal' is not one of",
+        ),
+        (
+            b"fields:\n  - name: a\n    type: boolean\n    minimum: 0\n",
+            "line 4: minimum applies to integer, number, date and datetime fields",
+        ),
+        (b"fields:\n  - name: a\n    type: date\n    maximum: garbage\n", "line 4: maximum 'garbage' is not a date"),
+        (b"fields:\n  - name: absent\n    type: integer\n    enum: [a]\n", "line 4: enum 'a' is not an integer"),
+        (b"columns: strict\ncolumns: strict\n", "line 2: 'columns' is already set at line 1"),
+        (b"fields:\n  - name: a\n    pattern: \xff\n", "line 3: not UTF-8 text"),
+    ],
+)
+def test_an_invalid_contract_is_invalid_whatever_the_file(lake, contract, reason):
+    lake.drop("contracts/vendas.yaml", contract)
+    report = lake.ingest("a.csv", b"a\n1\n", key="raw/vendas/a.csv")
+
+    assert report["status"] == "rejected"
+    assert report["reason"].startswith(f"invalid contract: contracts/vendas.yaml {reason}"), report["reason"]
+
+
+def test_a_primary_key_may_name_a_column_the_fields_do_not_describe(lake):
+    assert ingest(lake, "primary_key: [id]\n", b"id\n1\n2\n")["status"] == "processed"

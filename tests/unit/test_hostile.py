@@ -7,11 +7,13 @@ import json
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
 from csvlake.config import Config
 from csvlake.layout import MAX_KEY_BYTES, OutputKeys
+from csvlake.streams import prefetched
 
 
 def peak_rss_mb(tmp_path, name: str, data: bytes) -> tuple[dict, int]:
@@ -91,3 +93,22 @@ def test_outputs_stay_under_their_prefixes_and_within_s3_key_limits(key):
         assert output.startswith(prefix)
         assert len(output.encode()) <= MAX_KEY_BYTES
         assert ".." not in output.split("/") and "." not in output.split("/")
+
+
+@pytest.mark.parametrize("stop_after", [0, 1, 2])
+def test_a_consumer_that_stops_reading_ahead_early_is_never_left_waiting(stop_after):
+    # The producer thread may be about to hand over the end of the stream, or an error, when the
+    # consumer stops: it must give up instead of blocking the consumer's clean-up for ever.
+    def items():
+        yield from range(3)
+        raise ValueError("the stream broke")
+
+    stream = prefetched(items())
+    started = time.monotonic()
+    for i, _ in enumerate(stream):
+        if i == stop_after:
+            time.sleep(0.3)  # the producer has queued the next item and waits to hand over the end
+            break
+    stream.close()  # runs the generator's clean-up, which joins the producer
+
+    assert time.monotonic() - started < 5

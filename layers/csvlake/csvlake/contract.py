@@ -8,8 +8,10 @@ with a reason that points at it.
 from __future__ import annotations
 
 import codecs
+import datetime as dt
 import functools
 import json
+import re
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -20,6 +22,7 @@ import pyarrow.compute as pc
 import yaml
 
 SEVERITIES = ("error", "warn")
+TIMESTAMP, BOOL = "tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool"
 # Rules checked on each row's value, in the order a row's reasons are listed.
 ROW_RULES = ("type", "nullable", "unique", "minimum", "maximum", "min_length", "max_length", "pattern", "enum")
 FILE_RULES = ("min_rows", "max_rows", "primary_key", "max_rejected_fraction")
@@ -75,13 +78,15 @@ class Contract:
 
 
 class _Loader(yaml.SafeLoader):
-    """YAML without implicit timestamps: `minimum: 2024-01-01` stays the text a contract means."""
+    """YAML 1.2's plain scalars: `minimum: 2024-01-01` stays text, and so do `NO` (Norway), `yes`,
+    `on` and `off` in an enum; only true and false are booleans."""
 
 
 _Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in (TIMESTAMP, BOOL)]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+_Loader.add_implicit_resolver(BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 
 
 @functools.cache
@@ -90,17 +95,23 @@ def _validator() -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(schema)
 
 
-def _lines(node: yaml.Node, path: tuple = (), found: dict | None = None) -> dict[tuple, int]:
-    """The 1-based line of every key and item of a YAML document, by its path."""
+def _lines(node: yaml.Node, key: str, path: tuple = (), found: dict | None = None) -> dict[tuple, int]:
+    """The 1-based line of every key and item of a YAML document, by its path. A key written twice
+    in one mapping is an error (YAML loaders keep the last one silently)."""
     found = {} if found is None else found
     found.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            found[(*path, key.value)] = key.start_mark.line + 1
-            _lines(value, (*path, key.value), found)
+        for name, value in node.value:
+            if (*path, name.value) in found:
+                first = found[(*path, name.value)]
+                raise ContractError(
+                    f"{key} line {name.start_mark.line + 1}: {name.value!r} is already set at line {first}"
+                )
+            found[(*path, name.value)] = name.start_mark.line + 1
+            _lines(value, key, (*path, name.value), found)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _lines(item, (*path, i), found)
+            _lines(item, key, (*path, i), found)
     return found
 
 
@@ -121,10 +132,11 @@ def _explain(error: jsonschema.ValidationError, lines: dict[tuple, int]) -> tupl
     if error.validator == "dependentRequired":
         rule = next(k for k, needs in error.validator_value.items() if k in error.instance and "type" in needs)
         return _line(lines, (*path, rule)), f"{where}: {rule} needs the field's type (how its values are read)"
-    if error.validator == "oneOf":
-        # The bare form and the {value, severity} form both failed: explain the bare one.
-        bare = next(iter(sorted(error.context, key=lambda e: e.relative_schema_path[0])), None)
-        error = bare or error
+    if error.validator == "oneOf" and error.context:
+        # The bare form and the {value, severity} form both failed: explain the one that was meant.
+        meant = 1 if isinstance(error.instance, dict) else 0
+        error = next((e for e in error.context if e.relative_schema_path[0] == meant), error.context[0])
+        return _explain(error, lines)
     return _line(lines, path), f"{where}: {error.message}"
 
 
@@ -152,7 +164,8 @@ def parse(text: bytes, key: str, etag: str) -> Contract:
         finally:
             loader.dispose()
     except UnicodeDecodeError as exc:
-        raise ContractError(f"{key}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        line = text.count(b"\n", 0, exc.start) + 1
+        raise ContractError(f"{key} line {line}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = f" line {mark.line + 1}" if mark else ""
@@ -160,7 +173,7 @@ def parse(text: bytes, key: str, etag: str) -> Contract:
         raise ContractError(f"{key}{line}: not valid YAML: {problem}") from None
     if not isinstance(data, dict):
         raise ContractError(f"{key} line 1: a contract is a mapping of settings (fields, columns, …)")
-    lines = _lines(node)
+    lines = _lines(node, key)
     errors = sorted(_validator().iter_errors(data), key=lambda e: _line(lines, tuple(e.absolute_path)))
     if errors:
         line, message = _explain(errors[0], lines)
@@ -192,6 +205,8 @@ def parse(text: bytes, key: str, etag: str) -> Contract:
             )
         )
     _check_names(fields, data, lines, key)
+    for spec in fields:
+        _check_values(spec, key)
     dialect = dict(data.get("dialect", {}))
     if "encoding" in dialect:
         try:
@@ -212,6 +227,51 @@ def parse(text: bytes, key: str, etag: str) -> Contract:
     )
 
 
+def typed(kind: str | None, value: Any) -> Any:
+    """A bound or enum value of a contract as a value of the column's declared type (dates and
+    datetimes are ISO-8601 text); without a type, the text it stands for. Raises ValueError."""
+    if kind in ("integer", "number"):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError
+        if kind == "integer" and not float(value).is_integer():
+            raise ValueError
+        return value
+    if kind == "boolean":
+        if not isinstance(value, bool):
+            raise ValueError
+        return value
+    if kind == "date":
+        return dt.date.fromisoformat(str(value))
+    if kind == "datetime":
+        return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
+def _check_values(spec: FieldSpec, key: str) -> None:
+    """Bounds and enumerations must be values of the declared type, whatever file comes."""
+    for rule in spec.rules:
+        if rule.name not in ("minimum", "maximum", "enum"):
+            continue
+        if rule.name != "enum" and spec.type in ("boolean", "string"):
+            raise ContractError(
+                f"{key} line {rule.line}: {rule.name} applies to integer, number, date and datetime fields, "
+                f"not to {spec.type}"
+            )
+        for value in rule.value if rule.name == "enum" else [rule.value]:
+            try:
+                typed(spec.type, value)
+            except ValueError:
+                hint = (
+                    " (write dates as 2024-01-31, datetimes as 2024-01-31T08:30:00)"
+                    if "date" in (spec.type or "")
+                    else ""
+                )
+                article = "an" if spec.type == "integer" else "a"
+                raise ContractError(
+                    f"{key} line {rule.line}: {rule.name} {value!r} is not {article} {spec.type}{hint}"
+                ) from None
+
+
 def _check_names(fields: list[FieldSpec], data: dict, lines: dict[tuple, int], key: str) -> None:
     seen: dict[str, int] = {}
     for f in fields:
@@ -222,7 +282,3 @@ def _check_names(fields: list[FieldSpec], data: dict, lines: dict[tuple, int], k
     for f in fields:
         if f.rename and renamed.count(f.rename) > 1:
             raise ContractError(f"{key} line {f.line}: rename {f.rename!r} is given to more than one field")
-    for i, name in enumerate(_rule("primary_key", data.get("primary_key", []), "error", 0).value):
-        if name not in seen:
-            line = _line(lines, ("primary_key", i))
-            raise ContractError(f"{key} line {line}: primary_key names {name!r}, which is not among the fields")

@@ -143,10 +143,15 @@ def _chunks(
 
 
 def inspect(
-    store: ObjectStore, ref: ObjectRef, config: Config, overrides: dict | None = None, deadline: float | None = None
+    store: ObjectStore,
+    ref: ObjectRef,
+    config: Config,
+    contract: Contract | None = None,
+    deadline: float | None = None,
+    overrides: dict | None = None,
 ) -> tuple[Inspection, ObjectRef]:
-    """First pass: the dialect (`overrides` from a contract aside), and every column's type from all of its values."""
-    overrides = overrides or {}
+    """First pass: the dialect (the contract's overrides aside), and every column's type from all of its values."""
+    overrides = {**(dict(contract.dialect) if contract else {}), **(overrides or {})}
     sample, complete, pieces, ref = _sampled(store, ref)
     dialect, source_names = detect(sample, complete, overrides)
     # An all-ASCII sample reads as UTF-8; the rest of the file decides whether it really is.
@@ -154,7 +159,9 @@ def inspect(
     utf8 = Utf8Evidence() if guessed and not complete and sample.isascii() else None
     if utf8:
         pieces = utf8.watch(pieces)
-    inference = [types.TypeInference(dialect.decimal) for _ in source_names]
+    # Dates a contract declares without a format: which format reads the most values (types.declared).
+    tallied = {f.name for f in contract.fields if f.type in ("date", "datetime") and not f.format} if contract else ()
+    inference = [types.TypeInference(dialect.decimal, tally={} if n in tallied else None) for n in source_names]
     extra = rows = 0
     for chunk in _chunks(pieces, dialect, len(source_names), config, deadline):
         rows += chunk.rows + len(chunk.bad_rows)
@@ -164,7 +171,7 @@ def inspect(
         for row in chunk.bad_rows:
             extra = max(extra, len(row.fields) - len(source_names))
     if utf8 and utf8.legacy:
-        return inspect(store, ref, config, {**overrides, "encoding": "cp1252"}, deadline)
+        return inspect(store, ref, config, contract, deadline, {**overrides, "encoding": "cp1252"})
     return Inspection(dialect, source_names, inference, extra, rows), ref
 
 
@@ -248,8 +255,7 @@ def _write(
                     keep = pa.array(~failed)
                     typed = [column.filter(keep) for column in typed]
                     bad_rows = sorted(bad_rows + _failed_rows(chunk, failed, failures), key=lambda r: r.line)
-                if problem := validation.check_key(typed, chunk.lines[~failed]):
-                    validation.file_rule_failed("primary_key", problem, report.warnings)
+                validation.check_key(typed, chunk.lines[~failed], report.warnings)
             columns = [typed[i] for i in plan.written]
             list(WORKERS.map(_summarised, columns, summaries, [report.written] * len(columns)))
             processed.write(columns)
@@ -266,7 +272,7 @@ def _write(
         limit = validation.contract.file_rule("max_rejected_fraction") if validation else None
         if limit is not None and read and report.rejected / read > limit.value:
             share = f"{report.rejected} of {read} rows rejected ({report.rejected / read:.1%}), above {limit.value:.1%}"
-            validation.file_rule_failed("max_rejected_fraction", share, report.warnings)
+            validation.failed(None, "max_rejected_fraction", share, report.warnings)
         processed.close()
         if rejected is not None:
             rejected.close()
@@ -285,27 +291,23 @@ def _write(
     ]
 
 
-def _plan(found: Inspection, contract: Contract | None, warnings: list[str]) -> Plan:
+def _plan(found: Inspection, validation: Validation | None, warnings: list[str]) -> Plan:
     """Each column's type, output name and rules. Raises Rejected when the file's columns break the
     contract (a required column missing, an extra one where `columns: strict`)."""
     sources = found.source_names
-    if contract is None:
+    if validation is None:
         names, renamed = output_names(sources)
         warnings.extend(renamed)
         return Plan(found.formats, [False] * len(sources), list(range(len(sources))), names, None)
+    contract = validation.contract
     for spec in contract.fields:
         if spec.required and spec.name not in sources:
-            message = f"required column {spec.name!r} is missing ({contract.key} line {spec.required.line})"
-            if spec.required.severity == "error":
-                raise Rejected(f"contract: {message}")
-            warnings.append(f"contract warning: {message}")
+            validation.failed(spec.name, "required", f"required column {spec.name!r} is missing", warnings)
     specs = [contract.field(name) for name in sources]
     extra = [name for name, spec in zip(sources, specs) if spec is None]
     if extra and contract.columns == "strict":
         listed = ", ".join(repr(name) for name in extra)
-        raise Rejected(
-            f"contract: column {listed} not in the contract, whose columns are strict ({contract.where('columns')})"
-        )
+        validation.failed(None, "columns", f"column {listed} is not in the contract", warnings)
     written = [i for i, spec in enumerate(specs) if spec is not None or contract.columns != "drop_extra"]
     declared = [spec is not None and spec.type not in (None, "string") for spec in specs]
     formats = [
@@ -315,10 +317,10 @@ def _plan(found: Inspection, contract: Contract | None, warnings: list[str]) -> 
     renames = {k: specs[i].rename for k, i in enumerate(written) if specs[i] and specs[i].rename}
     names, renamed = output_names([sources[i] for i in written], renames)
     warnings.extend(renamed)
-    rules = [
-        ColumnRules(spec, fmt, contract, typed) if spec else None for spec, fmt, typed in zip(specs, formats, declared)
-    ]
-    return Plan(formats, declared, written, names, Validation(contract, sources, rules))
+    validation.set_columns(
+        [ColumnRules(spec, fmt, typed) if spec else None for spec, fmt, typed in zip(specs, formats, declared)]
+    )
+    return Plan(formats, declared, written, names, validation)
 
 
 # A warm function keeps each contract it read with its ETag, and reads it again only if it changed.
@@ -375,15 +377,14 @@ def process(
     try:
         contract = _contract(store, ref, config)
         with stage("inspect"):
-            overrides = dict(contract.dialect) if contract else {}
-            found, report.source = inspect(store, ref, config, overrides, deadline=deadline)
+            found, report.source = inspect(store, ref, config, contract, deadline)
         report.dialect = found.dialect.as_report()
         if found.dialect.assumption:
             report.warnings.append(found.dialect.assumption)
-        plan = _plan(found, contract, report.warnings)
-        validation = plan.validation
-        _check_rows(found.rows, validation, report.warnings)
+        validation = Validation(contract, found.source_names) if contract else None
+        plan = _plan(found, validation, report.warnings)
         remember = _drift(store, report, config, contract, found, plan)
+        _check_rows(found.rows, validation, report.warnings)
         with stage("write"):
             _write(store, report.source, config, found, plan, report, keys, deadline)
         remember()
@@ -411,9 +412,9 @@ def _check_rows(rows: int, validation: Validation | None, warnings: list[str]) -
     contract = validation.contract if validation else None
     low, high = (contract.file_rule("min_rows"), contract.file_rule("max_rows")) if contract else (None, None)
     if low is not None and rows < low.value:
-        validation.file_rule_failed("min_rows", f"{rows} rows, fewer than {low.value}", warnings)
+        validation.failed(None, "min_rows", f"{rows} rows, fewer than {low.value}", warnings)
     if high is not None and rows > high.value:
-        validation.file_rule_failed("max_rows", f"{rows} rows, more than {high.value}", warnings)
+        validation.failed(None, "max_rows", f"{rows} rows, more than {high.value}", warnings)
 
 
 def _drift(
@@ -442,7 +443,7 @@ def _reject(store: ObjectStore, report: Report, keys: OutputKeys, reason: str) -
     processed copy or rejected rows of an earlier version of the file remain to contradict it."""
     report.reject(reason)
     report.read = report.written = report.rejected = 0
-    report.columns, report.errors, report.error_count = [], [], 0
+    report.columns = []  # the row errors found before the rejection stay: they may be why
     bucket = report.outputs["bucket"]
     for stale in (keys.processed, keys.rejected_rows):
         store.delete(bucket, stale)

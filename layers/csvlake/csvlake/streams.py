@@ -143,20 +143,24 @@ def prefetched(items: Iterator[T], depth: int = 1) -> Iterator[T]:
     stop = threading.Event()
     done = object()
 
+    def hand_over(entry: tuple) -> bool:
+        """Queue an entry unless the consumer has stopped: it may never take one again."""
+        while not stop.is_set():
+            try:
+                ready.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def produce() -> None:
         try:
             for item in items:
-                while not stop.is_set():
-                    try:
-                        ready.put((item, None), timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                if not hand_over((item, None)):
                     return
-            ready.put((done, None))
+            hand_over((done, None))
         except BaseException as exc:
-            ready.put((done, exc))
+            hand_over((done, exc))
 
     thread = threading.Thread(target=produce, name="csvlake-prefetch", daemon=True)
     thread.start()

@@ -84,19 +84,24 @@ def formats(decimal: str) -> tuple[Format, ...]:
 
 def declared(kind: str, evidence: TypeInference, strptime: str | None = None) -> Format | None:
     """The format of a column whose contract declares its type: the inferred one if it is of that
-    kind, else the first format of the kind that every value fits (01/02/2024 reads both day- and
-    month-first: day-first then), else the kind's most lenient one: values that do not fit it fail
-    the contract's type rule."""
+    kind; else the first format of the kind that every value fits (01/02/2024 reads both day- and
+    month-first: day-first then); else, for dates, the format that reads the most values, and for
+    numbers the lenient one. Values that do not fit fail the contract's type rule."""
     decimal = evidence.decimal
     if kind == "string":
         return None
     if strptime:
-        return Format(f"{kind}_strptime", kind, "", strptime)
+        # With an offset (%z) the values are instants, kept in UTC like inferred ones with a zone.
+        return Format(f"{kind}_strptime" + ("_tz" if "%z" in strptime else ""), kind, "", strptime)
     inferred = evidence.result()
     if inferred is not None and inferred.kind == kind:
         return inferred
     if kind in ("date", "datetime") and (fitting := [fmt for fmt in evidence.alive if fmt.kind == kind]):
         return fitting[0]
+    if kind in ("date", "datetime") and evidence.tally:
+        # Some values fit no format: the one that reads the most values (on a tie, the first).
+        candidates = [fmt for fmt in formats(decimal) if fmt.kind == kind]
+        return max(candidates, key=lambda fmt: evidence.tally.get(fmt.name, 0))
     if kind == "integer":
         return Format(kind, kind, integer_pattern(decimal, leading_zeros=True))
     if kind == "number":
@@ -182,7 +187,8 @@ def parse(values: pa.Array, fmt: Format | None, decimal: str) -> tuple[pa.Array,
 def _strict(text: pa.Array, typed: pa.Array, fmt: Format) -> pa.Array:
     """Arrow's strptime rolls 31/02 over to 02/03: a value must print back as it was written, or
     (written without leading zeros, say) pass Python's strict strptime."""
-    printed = pc.strftime(pc.cast(typed, pa.timestamp("us")), format=fmt.strptime)
+    stamps = typed if pa.types.is_timestamp(typed.type) else pc.cast(typed, pa.timestamp("us"))
+    printed = pc.strftime(stamps, format=fmt.strptime)
     doubtful = pc.fill_null(pc.not_equal(printed, text), False).to_numpy(zero_copy_only=False)
     if not doubtful.any():
         return typed
@@ -240,6 +246,9 @@ class TypeInference:
     decimal: str
     alive: list[Format] = field(default_factory=list)
     seen_values: bool = False
+    # For a column a contract declares a date or datetime without format: how many distinct values
+    # each date or datetime format reads, so that one bad value does not decide the format.
+    tally: dict[str, int] | None = None
 
     def __post_init__(self) -> None:
         if not self.alive:
@@ -247,10 +256,13 @@ class TypeInference:
 
     def update(self, values: pa.ChunkedArray) -> None:
         """Narrow the candidates with a chunk of the column (nulls already applied)."""
-        if not self.alive:
-            return
         present = values.drop_null()
-        if len(present) == 0:
+        if self.tally is not None:
+            for fmt in formats(self.decimal):
+                if fmt.kind in ("date", "datetime"):
+                    read = len(present) - pc.sum(parse(present, fmt, self.decimal)[1]).as_py()
+                    self.tally[fmt.name] = self.tally.get(fmt.name, 0) + read
+        if not self.alive or len(present) == 0:
             return
         self.seen_values = True
         trimmed = pc.utf8_trim_whitespace(present)

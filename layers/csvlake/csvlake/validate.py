@@ -7,17 +7,28 @@ mapped to rows; `unique` and `primary_key` keep 64-bit hashes of the keys seen s
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import datetime as dt
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import types
-from .contract import Contract, ContractError, FieldSpec, Rule
+from .contract import Contract, FieldSpec, Rule, typed
 from .dialect import Rejected
 from .report import RowError, shown
 from .summary import _hash64, _mix
+
+
+def _keys(values: pa.Array) -> np.ndarray:
+    """64-bit hashes of typed values; a null's slot holds 0. The nulls are left out before hashing:
+    an integer array with nulls would be read as floats and hash unlike the same integers without."""
+    hashes = np.zeros(len(values), np.uint64)
+    present = values.is_valid().to_numpy(zero_copy_only=False)
+    if present.any():
+        hashes[present] = _hash64(values.filter(pa.array(present)))
+    return hashes
 
 
 class SeenKeys:
@@ -31,7 +42,8 @@ class SeenKeys:
         """For each key, the line where it was seen first if it was seen before (else 0)."""
         order = np.argsort(hashes, kind="stable")
         ordered = hashes[order]
-        repeat = np.r_[False, ordered[1:] == ordered[:-1]]
+        repeat = np.zeros(len(ordered), bool)
+        repeat[1:] = ordered[1:] == ordered[:-1]
         group_start = np.maximum.accumulate(np.where(repeat, 0, np.arange(len(ordered))))
         first = np.zeros(len(hashes), np.int64)
         first[order[repeat]] = lines[order[group_start[repeat]]]
@@ -52,25 +64,26 @@ class SeenKeys:
         return first
 
 
-def _typed_value(rule: Rule, arrow_type: pa.DataType, kind: str, contract: Contract, column: str) -> pa.Scalar:
-    """A bound of the contract as a value of the column's type."""
-    try:
-        if isinstance(rule.value, bool) or pa.types.is_string(arrow_type) or pa.types.is_boolean(arrow_type):
-            raise ValueError
-        return pa.scalar(rule.value).cast(arrow_type)
-    except (ValueError, TypeError, pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        raise ContractError(
-            f"{contract.key} line {rule.line}: {rule.name} {rule.value!r} is not a value of type "
-            f"{kind} (column {column!r}); dates are written 2024-01-31"
-        ) from None
+def _value(value: object, arrow_type: pa.DataType) -> object:
+    """A contract's bound or enum value (already checked against the declared type) for Arrow."""
+    if isinstance(value, dt.datetime) and pa.types.is_timestamp(arrow_type):
+        # A bound without an offset means UTC on a column of instants, and the reverse.
+        if arrow_type.tz and value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        if not arrow_type.tz and value.tzinfo is not None:
+            return value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value
 
 
 class ColumnRules:
-    """One contract field's row rules, prepared for the column's type."""
+    """One contract field's row rules, prepared for the column's type. Without a declared type,
+    `enum` compares the text as written (trimmed, for a typed column)."""
 
-    def __init__(self, spec: FieldSpec, fmt: types.Format | None, contract: Contract, declared: bool) -> None:
+    def __init__(self, spec: FieldSpec, fmt: types.Format | None, declared: bool) -> None:
         self.spec = spec
-        arrow_type, kind = types.arrow_type(fmt), types.kind(fmt)
+        # A typed value is read trimmed, so its text rules see it trimmed; a string is kept as written.
+        self.trimmed = fmt is not None
+        arrow_type = types.arrow_type(fmt) if spec.type else pa.string()
         self.rules: list[Rule] = []
         if declared:
             self.rules.append(Rule("type", spec.type, "error", spec.line))
@@ -78,15 +91,10 @@ class ColumnRules:
         self.bounds: dict[str, pa.Scalar] = {}
         for rule in spec.rules:
             if rule.name in ("minimum", "maximum"):
-                self.bounds[rule.name] = _typed_value(rule, arrow_type, kind, contract, spec.name)
+                self.bounds[rule.name] = pa.scalar(_value(typed(spec.type, rule.value), arrow_type))
             elif rule.name == "enum":
-                try:
-                    values = [str(v) for v in rule.value] if pa.types.is_string(arrow_type) else rule.value
-                    self.enum = pa.array(values).cast(arrow_type)
-                except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-                    raise ContractError(
-                        f"{contract.key} line {rule.line}: enum values are not all of type {kind} (column {spec.name!r})"
-                    ) from None
+                values = [_value(typed(spec.type, v), arrow_type) for v in rule.value]
+                self.enum = pa.array(values).cast(arrow_type) if spec.type else pa.array(values, pa.string())
         self.seen = SeenKeys() if any(r.name == "unique" for r in spec.rules) else None
 
     def _failing(self, rule: Rule, text: pa.Array, typed: pa.Array, unparsed: pa.Array) -> pa.Array:
@@ -107,7 +115,8 @@ class ColumnRules:
         if rule.name == "pattern":
             return pc.and_(present, pc.invert(pc.match_substring_regex(text, f"^(?:{rule.value})$")))
         if rule.name == "enum":
-            return pc.and_(present, pc.invert(pc.is_in(typed, value_set=self.enum)))
+            compared = typed if self.spec.type else text
+            return pc.and_(present, pc.invert(pc.is_in(compared, value_set=self.enum)))
         raise AssertionError(rule.name)
 
     def _message(self, rule: Rule, value: str | None, first_line: int = 0) -> str:
@@ -127,6 +136,7 @@ class ColumnRules:
     def check(self, text: pa.Array, column: pa.DictionaryArray, unparsed: pa.Array, lines: np.ndarray):
         """(rule, row positions, messages) for each rule some row of the chunk fails."""
         indices = column.indices.to_numpy(zero_copy_only=False)
+        text = pc.utf8_trim_whitespace(text) if self.trimmed else text
         found = []
         for rule in self.rules:
             if rule.name == "unique":
@@ -135,6 +145,8 @@ class ColumnRules:
                 found.append((rule, rows, [self._message(rule, shown(v), f) for v, f in zip(values, first)]))
                 continue
             failing = pc.fill_null(self._failing(rule, text, column.dictionary, unparsed), False)
+            if unparsed is not None and rule.name != "type":
+                failing = pc.and_(failing, pc.invert(unparsed))  # its type failure says it all
             failing = failing.to_numpy(zero_copy_only=False)
             if not failing.any():
                 continue
@@ -150,7 +162,7 @@ class ColumnRules:
             keyed = pc.and_(keyed, pc.invert(pc.fill_null(unparsed, False)))
         keyed = keyed.to_numpy(zero_copy_only=False)[indices]
         rows = np.flatnonzero(keyed)
-        hashes = _hash64(column.dictionary)[indices[rows]]
+        hashes = _keys(column.dictionary)[indices[rows]]
         assert self.seen is not None
         first = self.seen.first_lines(hashes, lines[rows])
         return rows[first > 0], first[first > 0]
@@ -174,25 +186,38 @@ class RuleCount:
         }
 
 
-@dataclass
 class Validation:
-    """The contract's row rules and primary key over the columns of one file, chunk after chunk."""
+    """A contract's rules over one file: the file's shape and size, then its rows chunk by chunk."""
 
-    contract: Contract
-    names: list[str]  # source names, in file order
-    columns: list[ColumnRules | None]
-    counts: list[RuleCount] = field(default_factory=list)
-    key_seen: SeenKeys = field(default_factory=SeenKeys)
+    def __init__(self, contract: Contract, names: list[str]) -> None:
+        self.contract = contract
+        self.names = names  # source names, in file order
+        self.columns: list[ColumnRules | None] = [None] * len(names)
+        self.key_seen = SeenKeys()
+        self._column_counts: list[RuleCount] = []
+        # Rules about the whole file, counted even when a file is rejected before its rows are read.
+        self._file_counts = [
+            RuleCount(spec.name, "required", spec.required.severity, spec.required.line)
+            for spec in contract.fields
+            if spec.required
+        ]
+        if contract.columns == "strict":
+            self._file_counts.append(RuleCount(None, "columns", "error", dict(contract.lines).get("columns", 1)))
+        self._file_counts += [RuleCount(None, r.name, r.severity, r.line) for r in contract.file_rules]
+        self._warned: set[tuple[str | None, str]] = set()
 
-    def __post_init__(self) -> None:
-        for name, rules in zip(self.names, self.columns):
-            for rule in rules.rules if rules else ():
-                self.counts.append(RuleCount(name, rule.name, rule.severity, rule.line))
-        for rule in self.contract.file_rules:
-            self.counts.append(RuleCount(None, rule.name, rule.severity, rule.line))
+    def set_columns(self, columns: list[ColumnRules | None]) -> None:
+        self.columns = columns
+        self._column_counts = [
+            RuleCount(name, rule.name, rule.severity, rule.line)
+            for name, rules in zip(self.names, columns)
+            for rule in (rules.rules if rules else ())
+        ]
 
-    def count(self, column: str | None, rule: str, n: int = 1) -> None:
-        next(c for c in self.counts if c.column == column and c.rule == rule).failures += n
+    def _count(self, column: str | None, rule: str, n: int) -> RuleCount:
+        count = next(c for c in self._column_counts + self._file_counts if c.column == column and c.rule == rule)
+        count.failures += n
+        return count
 
     def check(
         self, texts: list[pa.Array], typed: list[pa.DictionaryArray], unparsed: list[pa.Array], lines: np.ndarray
@@ -203,11 +228,11 @@ class Validation:
         for name, rules, text, column, bad in zip(self.names, self.columns, texts, typed, unparsed):
             if rules is None:
                 continue
+            indices = column.indices.to_numpy(zero_copy_only=False)
             for rule, rows, messages in rules.check(text, column, bad, lines):
-                self.count(name, rule.name, len(rows))
+                self._count(name, rule.name, len(rows))
                 if rule.severity == "error":
                     rejected[rows] = True
-                indices = column.indices.to_numpy(zero_copy_only=False)
                 failures.extend(
                     RowError(int(lines[r]), name, rule.name, rule.severity, shown(text[int(indices[r])].as_py()), m)
                     for r, m in zip(rows.tolist(), messages)
@@ -216,40 +241,45 @@ class Validation:
         failures.sort(key=lambda f: (f.line, order[f.column]))
         return failures, rejected
 
-    def check_key(self, typed: list[pa.DictionaryArray], lines: np.ndarray) -> str | None:
-        """Primary key of the rows kept: the first problem as a message (None if there is none)."""
+    def check_key(self, typed: list[pa.DictionaryArray], lines: np.ndarray, warnings: list[str]) -> None:
+        """The primary key over the rows kept: every key present, and none repeated in the file."""
         rule = self.contract.file_rule("primary_key")
         if rule is None or not len(lines):
-            return None
+            return
         if missing := [name for name in rule.value if name not in self.names]:
-            return f"primary key column {missing[0]!r} is missing"
-        positions = [self.names.index(name) for name in rule.value]
+            self.failed(None, "primary_key", f"primary key column {missing[0]!r} is missing", warnings)
+            return
         combined = np.zeros(len(lines), np.uint64)
-        for position in positions:
-            column = typed[position]
-            empty = column.is_null().to_numpy(zero_copy_only=False)
-            if empty.any():
-                row = int(np.flatnonzero(empty)[0])
-                return f"primary key column {self.names[position]!r} is empty at line {lines[row]}"
-            hashed = _hash64(column.dictionary)[column.indices.to_numpy(zero_copy_only=False)]
+        empty = np.zeros(len(lines), bool)
+        for name in rule.value:
+            column = typed[self.names.index(name)]
+            empty |= column.is_null().to_numpy(zero_copy_only=False)
+            hashed = _keys(column.dictionary)[column.indices.to_numpy(zero_copy_only=False)]
             with np.errstate(over="ignore"):
                 combined = _mix(combined * np.uint64(0x9E3779B97F4A7C15) ^ hashed)
-        first = self.key_seen.first_lines(combined, lines)
+        first = self.key_seen.first_lines(combined[~empty], lines[~empty])
+        problems = []
+        if empty.any():
+            problems.append(f"primary key ({', '.join(rule.value)}) is empty at line {lines[empty][0]}")
         if first.any():
             row = int(np.flatnonzero(first)[0])
-            return f"primary key ({', '.join(rule.value)}) at line {lines[row]} repeats line {first[row]}"
-        return None
+            problems.append(
+                f"primary key ({', '.join(rule.value)}) at line {lines[~empty][row]} repeats line {first[row]}"
+            )
+        if problems:
+            self.failed(None, "primary_key", problems[0], warnings, int(empty.sum() + (first > 0).sum()))
 
-    def file_rule_failed(self, name: str, message: str, warnings: list[str]) -> None:
-        """A file rule failed: the whole file is rejected, or (severity warn) a warning is kept."""
-        rule = self.contract.file_rule(name)
-        assert rule is not None
-        self.count(None, name)
-        text = f"{message} ({name}, {self.contract.key} line {rule.line})"
-        if rule.severity == "error":
+    def failed(self, column: str | None, rule: str, message: str, warnings: list[str], n: int = 1) -> None:
+        """A rule about the whole file failed (`n` times): the file is rejected, or with severity
+        warn, a warning is given, once per rule."""
+        count = self._count(column, rule, n)
+        text = f"{message} ({rule}, {self.contract.key} line {count.line})"
+        if count.severity == "error":
             raise Rejected(f"contract: {text}")
-        if f"contract warning: {text}" not in warnings:  # a rule checked chunk by chunk warns once
+        if (column, rule) not in self._warned:
+            self._warned.add((column, rule))
             warnings.append(f"contract warning: {text}")
 
     def as_report(self) -> dict:
-        return {"contract": self.contract.as_report(), "rules": [c.as_report() for c in self.counts]}
+        counts = self._column_counts + self._file_counts
+        return {"contract": self.contract.as_report(), "rules": [c.as_report() for c in counts]}
