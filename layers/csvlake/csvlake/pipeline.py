@@ -3,6 +3,8 @@
 The object is read twice. The first pass settles what needs the whole file (each column's type,
 which rows are malformed); the second converts, summarises and writes. Both passes stream, so
 memory is bounded by the block size, not by the file (docs/adr/0002-two-pass-streaming.md).
+The first pass keeps its parsed chunks on local disk, so the second reads those instead of
+parsing the object again, when the disk has room (docs/adr/0008-parse-once-spill-to-tmp.md).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from .layout import OutputKeys
 from .names import output_names
 from .reader import MAX_RECORD_BYTES, Chunk, ReadError, read_rows
 from .report import Report, to_json
+from .spill import Spill
 from .streams import GZIP_MAGIC, StreamError, gunzip, peek, prefetched, read_pieces, to_utf8
 from .summary import ColumnSummary
 from .writer import ProcessedWriter, RejectedWriter
@@ -85,6 +88,8 @@ class Inspection:
     source_names: list[str]
     formats: list[types.Format | None]
     extra_fields: int
+    # The parsed chunks, for pass 2 to read instead of the object (None or incomplete: read it again).
+    spill: Spill | None = None
 
 
 def _decompressed(store: ObjectStore, ref: ObjectRef) -> tuple[Iterator[bytes], bool, ObjectRef]:
@@ -114,7 +119,11 @@ def _chunks(
 ) -> Iterator[Chunk]:
     utf8 = to_utf8(pieces, dialect.encoding, lone_cr=dialect.line_ending == "CR")
     rows = read_rows(utf8, dialect, ncols, skip_header=dialect.header, block_size=config.block_size)
-    for chunk in prefetched(rows):
+    return _in_time(prefetched(rows), deadline)
+
+
+def _in_time(chunks: Iterator[Chunk], deadline: float | None) -> Iterator[Chunk]:
+    for chunk in chunks:
         if deadline is not None and time.monotonic() > deadline:
             raise OutOfTime("the invocation's time is nearly up; uploads aborted, nothing written")
         yield chunk
@@ -132,26 +141,39 @@ def inspect(
         pieces = utf8.watch(pieces)
     inference = [types.TypeInference(dialect.decimal) for _ in source_names]
     extra = 0
-    for chunk in _chunks(pieces, dialect, len(source_names), config, deadline):
-        for evidence, column in zip(inference, chunk.columns):
-            # A type is a property of the set of values: checking each distinct value once suffices.
-            evidence.update(types.nulls_applied(pc.unique(column)))
-        for row in chunk.bad_rows:
-            extra = max(extra, len(row.fields) - len(source_names))
+    spill = Spill(len(source_names), budget=config.spill_bytes)
+    try:
+        for chunk in _chunks(pieces, dialect, len(source_names), config, deadline):
+            chunk.columns = [pc.dictionary_encode(column.combine_chunks()) for column in chunk.columns]
+            for evidence, column in zip(inference, chunk.columns):
+                # A type is a property of the set of values: checking each distinct value once suffices.
+                evidence.update(types.nulls_applied(column.dictionary))
+            for row in chunk.bad_rows:
+                extra = max(extra, len(row.fields) - len(source_names))
+            spill.add(chunk)
+        spill.finish()
+    except BaseException:
+        spill.close()
+        raise
     if utf8 and utf8.legacy:
+        spill.close()
         return inspect(store, ref, config, "cp1252", deadline)
-    return Inspection(dialect, source_names, [e.result() for e in inference], extra), ref
+    return Inspection(dialect, source_names, [e.result() for e in inference], extra, spill), ref
 
 
 def _typed_and_summarised(
-    column: pa.ChunkedArray, fmt: types.Format | None, decimal: str, summary: ColumnSummary, first_row: int
+    column: pa.ChunkedArray | pa.DictionaryArray,
+    fmt: types.Format | None,
+    decimal: str,
+    summary: ColumnSummary,
+    first_row: int,
 ) -> pa.DictionaryArray:
     """The column converted to its type, its statistics merged into `summary`.
 
     Both happen on the column's distinct texts, which are far fewer than its rows in most columns.
     `first_row` is the index of the chunk's first accepted row in the file (for quantile sampling).
     """
-    encoded = pc.dictionary_encode(column.combine_chunks())
+    encoded = column if pa.types.is_dictionary(column.type) else pc.dictionary_encode(column.combine_chunks())
     values = types.convert(types.nulls_applied(encoded.dictionary), fmt, decimal)
     indices = encoded.indices.to_numpy()
     counts = np.bincount(indices, minlength=len(values))
@@ -179,8 +201,14 @@ def _write(
     summaries = [ColumnSummary(types.kind(fmt)) for fmt in found.formats]
     arrow_types = [types.arrow_type(fmt) for fmt in found.formats]
     content_type = "text/csv; charset=utf-8" if config.output_format == "csv" else "application/vnd.apache.parquet"
-    pieces, _, ref = _decompressed(store, ref)
+    if found.spill is not None and found.spill.complete:
+        chunks = _in_time(found.spill.chunks(), deadline)
+    else:
+        pieces, _, ref = _decompressed(store, ref)
+        chunks = _chunks(pieces, found.dialect, len(names), config, deadline)
     with contextlib.ExitStack() as outputs:
+        if found.spill is not None:
+            outputs.callback(found.spill.close)
         processed = ProcessedWriter(
             outputs.enter_context(store.writer(bucket, keys.processed, content_type)),
             names,
@@ -188,7 +216,7 @@ def _write(
             config.output_format,
         )
         rejected: RejectedWriter | None = None
-        for chunk in _chunks(pieces, found.dialect, len(names), config, deadline):
+        for chunk in chunks:
             # Columns are independent, and Arrow and numpy release the GIL: use both cores.
             typed = list(
                 WORKERS.map(
