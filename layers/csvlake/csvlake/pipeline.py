@@ -129,6 +129,13 @@ def _in_time(chunks: Iterator[Chunk], deadline: float | None) -> Iterator[Chunk]
         yield chunk
 
 
+def _encoded_and_inferred(column: pa.ChunkedArray, evidence: types.TypeInference) -> pa.DictionaryArray:
+    encoded = pc.dictionary_encode(column.combine_chunks())
+    # A type is a property of the set of values: checking each distinct value once suffices.
+    evidence.update(types.nulls_applied(encoded.dictionary))
+    return encoded
+
+
 def inspect(
     store: ObjectStore, ref: ObjectRef, config: Config, encoding: str | None = None, deadline: float | None = None
 ) -> tuple[Inspection, ObjectRef]:
@@ -144,10 +151,8 @@ def inspect(
     spill = Spill(len(source_names), budget=config.spill_bytes)
     try:
         for chunk in _chunks(pieces, dialect, len(source_names), config, deadline):
-            chunk.columns = [pc.dictionary_encode(column.combine_chunks()) for column in chunk.columns]
-            for evidence, column in zip(inference, chunk.columns):
-                # A type is a property of the set of values: checking each distinct value once suffices.
-                evidence.update(types.nulls_applied(column.dictionary))
+            # Columns are independent, and Arrow and numpy release the GIL: use both cores.
+            chunk.columns = list(WORKERS.map(_encoded_and_inferred, chunk.columns, inference))
             for row in chunk.bad_rows:
                 extra = max(extra, len(row.fields) - len(source_names))
             spill.add(chunk)
