@@ -35,7 +35,7 @@ from .report import Report, to_json
 from .spill import Spill
 from .streams import GZIP_MAGIC, StreamError, gunzip, peek, prefetched, read_pieces, to_utf8
 from .summary import ColumnSummary
-from .writer import ProcessedWriter, RejectedWriter
+from .writer import Pipelined, ProcessedWriter, RejectedWriter
 
 log = logging.getLogger(__name__)
 WORKERS = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="csvlake")
@@ -214,12 +214,15 @@ def _write(
     with contextlib.ExitStack() as outputs:
         if found.spill is not None:
             outputs.callback(found.spill.close)
-        processed = ProcessedWriter(
-            outputs.enter_context(store.writer(bucket, keys.processed, content_type)),
-            names,
-            arrow_types,
-            config.output_format,
+        processed = Pipelined(
+            ProcessedWriter(
+                outputs.enter_context(store.writer(bucket, keys.processed, content_type)),
+                names,
+                arrow_types,
+                config.output_format,
+            )
         )
+        outputs.callback(processed.settle)
         rejected: RejectedWriter | None = None
         for chunk in chunks:
             # Columns are independent, and Arrow and numpy release the GIL: use both cores.
