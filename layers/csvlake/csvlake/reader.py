@@ -278,12 +278,16 @@ def read_rows(
     line = 1
     window = block_size
     while True:
-        while len(buf) < window and not exhausted:
+        # Joined once: `buf += piece` would copy the growing buffer for every piece, holding the GIL.
+        pending, size = [buf], len(buf)
+        while size < window and not exhausted:
             piece = next(source, None)
             if piece is None:
                 exhausted = True
             else:
-                buf += piece
+                pending.append(piece)
+                size += len(piece)
+        buf = b"".join(pending) if len(pending) > 1 else buf
         if not buf:
             return
         view = buf[:window]
