@@ -65,7 +65,8 @@ class _Pipe:
                 self._buffer += item
         if size < 0:
             size = len(self._buffer)
-        out = bytes(self._buffer[:size])
+        with memoryview(self._buffer) as view:
+            out = bytes(view[:size])  # one copy, not two (a bytearray slice, then bytes of it)
         del self._buffer[:size]
         return out
 
