@@ -23,7 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import types
+from . import memory, types
 from .config import Config
 from .dialect import SAMPLE_BYTES, Dialect, Rejected, Utf8Evidence, detect
 from .events import ObjectRef
@@ -38,6 +38,7 @@ from .summary import ColumnSummary
 from .writer import Pipelined, ProcessedWriter, RejectedWriter
 
 log = logging.getLogger(__name__)
+memory.use_jemalloc()
 WORKERS = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="csvlake")
 # A cap on what a gzip member may expand to, so a small bomb cannot exhaust the function.
 MAX_DECOMPRESSED_BYTES = 64 * 1024**3
