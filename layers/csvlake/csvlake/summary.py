@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -216,6 +217,15 @@ class ColumnSummary:
         if len(hashed) > DISTINCT_K:
             hashed = np.partition(hashed, DISTINCT_K)[:DISTINCT_K]  # the K smallest, in linear time
             self.distinct_exact = False
+        if len(self.hashes) == DISTINCT_K:
+            # The sketch is full: a hash above the largest kept is a new value that would not be kept,
+            # so only the smaller ones need merging (most of them, once a large column has filled it).
+            largest = self.hashes[-1]
+            if (hashed > largest).any():
+                self.distinct_exact = False
+            hashed = hashed[hashed < largest]
+            if not len(hashed):
+                return
         merged = np.unique(np.concatenate([self.hashes, hashed]))
         if len(merged) > DISTINCT_K:
             self.distinct_exact = False
@@ -230,7 +240,8 @@ class ColumnSummary:
             self.top[value] = self.top.get(value, 0) + count
         if len(self.top) > TOP_KEEP:
             self.top_exact = False
-            self.top = dict(sorted(self.top.items(), key=lambda kv: -kv[1])[:TOP_KEEP])
+            # Highest counts first; ties keep their order (reverse=True keeps sort stability).
+            self.top = dict(sorted(self.top.items(), key=itemgetter(1), reverse=True)[:TOP_KEEP])
 
     @property
     def distinct(self) -> int:
