@@ -67,6 +67,7 @@ def test_text_hashes_are_pandas_hash_array_so_distinct_estimates_do_not_change(o
     alphabet = "abcXYZ019 ;,.\"'ãçéüß€日本語😀\x00\t\n"
     texts = ["", "a", "1234567", "12345678", "123456789"]
     texts += ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 40))) for _ in range(5000)]
+    texts += ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(200, 3000))) for _ in range(50)]
     values = pa.array(texts, offset_type)
 
     # WHEN they are hashed, whole and as a slice THEN the hashes are the ones pandas gives

@@ -57,6 +57,8 @@ def _hash64(values: pa.Array) -> np.ndarray:
         return bits ^ (bits >> np.uint64(31))
 
 
+# Texts of more 8-byte words than this are hashed by pandas (a numpy loop per word would be slower).
+SIP_VECTOR_WORDS = 32
 # SipHash-2-4 with pandas' default hash key, "0123456789123456", as two little-endian words.
 _SIP_K0 = int.from_bytes(b"01234567", "little")
 _SIP_K1 = int.from_bytes(b"89123456", "little")
@@ -86,7 +88,9 @@ def _sip_rounds(v: list[np.ndarray], rounds: int) -> None:
 def _siphash(values: pa.Array) -> np.ndarray:
     """SipHash-2-4 of each string's UTF-8 bytes: what pandas' hash_object_array computes, vectorised.
 
-    Strings with the same number of whole 8-byte words are hashed together, word by word.
+    Strings with the same number of whole 8-byte words are hashed together, word by word. SipHash
+    reads a string's words one after another, so a long string is a long Python loop: those (rare)
+    go to pandas' own C implementation instead.
     """
     if pa.types.is_large_string(values.type):
         offset_type = np.int64
@@ -105,8 +109,14 @@ def _siphash(values: pa.Array) -> np.ndarray:
     data = np.concatenate([data[: int(offsets[-1])], np.zeros(8, np.uint8)])
     words = lengths // 8
     out = np.empty(len(values), np.uint64)
+    long = np.flatnonzero(words > SIP_VECTOR_WORDS)
+    if len(long):
+        from pandas._libs.hashing import hash_object_array
+
+        texts = values.take(pa.array(long)).to_numpy(zero_copy_only=False)
+        out[long] = hash_object_array(texts, "0123456789123456", "utf8")
     with np.errstate(over="ignore"):
-        for count in np.unique(words).tolist():
+        for count in np.unique(words[words <= SIP_VECTOR_WORDS]).tolist():
             group = np.flatnonzero(words == count)
             first = starts[group][:, None] + _BYTE
             v = [np.full(len(group), value, np.uint64) for value in _sip_init()]
