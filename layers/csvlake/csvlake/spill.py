@@ -35,6 +35,8 @@ class Spill:
         self._file = None
         self._writer: pa.ipc.RecordBatchStreamWriter | None = None
         self.complete = False
+        if budget == 0:
+            return  # no spill wanted (Config.spill_bytes=0): pass 2 reads the object again
         try:
             if self.budget is None:
                 free = shutil.disk_usage(directory or tempfile.gettempdir()).free
