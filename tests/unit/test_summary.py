@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from csvlake.summary import DISTINCT_K, TOP_KEEP, ColumnSummary
+from csvlake.summary import DISTINCT_K, TOP_KEEP, ColumnSummary, _hash64
 
 
 def summarise(kind: str, values: list, chunk: int) -> dict:
@@ -57,3 +57,22 @@ def test_high_cardinality_distinct_is_estimated_within_its_error_bound_and_heavy
     assert abs(report["distinct"] - (n + 1)) / (n + 1) < 5 / math.sqrt(DISTINCT_K)
     assert report["top_exact"] is False and len(values) > TOP_KEEP
     assert report["top"][0] == {"value": "hot", "count": 500}
+
+
+@pytest.mark.parametrize("offset_type", [pa.string(), pa.large_string()])
+def test_text_hashes_are_pandas_hash_array_so_distinct_estimates_do_not_change(offset_type):
+    # GIVEN texts of every length around the 8-byte words SipHash reads, with accents, CJK, emoji and NUL
+    pd = pytest.importorskip("pandas")
+    rnd = random.Random(11)
+    alphabet = "abcXYZ019 ;,.\"'ãçéüß€日本語😀\x00\t\n"
+    texts = ["", "a", "1234567", "12345678", "123456789"]
+    texts += ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 40))) for _ in range(5000)]
+    texts += ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(200, 3000))) for _ in range(50)]
+    values = pa.array(texts, offset_type)
+
+    # WHEN they are hashed, whole and as a slice THEN the hashes are the ones pandas gives
+    for part in (values, values.slice(123, 2000)):
+        expected = pd.util.hash_pandas_object(part.to_pandas(), index=False).to_numpy("uint64")
+        assert (_hash64(part) == expected).all()
+    flags = pa.array([True, False])
+    assert (_hash64(flags) == pd.util.hash_pandas_object(flags.to_pandas(), index=False).to_numpy("uint64")).all()

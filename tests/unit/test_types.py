@@ -61,6 +61,22 @@ def test_a_late_value_that_breaks_a_type_turns_the_column_to_text_in_every_chunk
 
 
 @pytest.mark.parametrize(
+    ("values", "decimal", "kind"),
+    [
+        # Integers first, a decimal later: the column is a number only if float64 keeps every integer.
+        (["1", "+2", "10000000000000000", "2,5"], ",", "number"),
+        (["1", "+2", "12345678901234567", "2,5"], ",", "string"),
+        (["1", "1.234.567.890.123.456.789", "2,5"], ",", "string"),
+        (["-3", "9007199254740993", "2.5"], ".", "string"),
+        (["-3", "9007199254740992", "2.5"], ".", "number"),
+    ],
+)
+def test_integers_stay_numbers_after_a_decimal_only_when_float64_keeps_them(values, decimal, kind):
+    assert infer(values, decimal, chunks=len(values)) == kind
+    assert infer(values, decimal, chunks=1) == kind
+
+
+@pytest.mark.parametrize(
     ("values", "decimal", "expected"),
     [
         (["1.234,56", "-7,5", ",5"], ",", [1234.56, -7.5, 0.5]),

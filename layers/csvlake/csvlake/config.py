@@ -34,6 +34,9 @@ class Config:
     event_bus_name: str = ""
     # Bytes handed to the parser at a time: bounds memory per chunk, not per file.
     block_size: int = 8 * 1024 * 1024
+    # Bytes of local disk pass 1 may fill with parsed chunks so that pass 2 need not parse the object
+    # again; None: the free space of the temporary directory, 0: no spill (ADR 0008).
+    spill_bytes: int | None = None
 
     def __post_init__(self) -> None:
         if self.output_format not in OUTPUT_FORMATS:

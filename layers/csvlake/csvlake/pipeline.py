@@ -3,6 +3,8 @@
 The object is read twice. The first pass settles what needs the whole file (each column's type,
 which rows are malformed); the second converts, summarises and writes. Both passes stream, so
 memory is bounded by the block size, not by the file (docs/adr/0002-two-pass-streaming.md).
+The first pass keeps its parsed chunks on local disk, so the second reads those instead of
+parsing the object again, when the disk has room (docs/adr/0008-parse-once-spill-to-tmp.md).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import drift, types
+from . import drift, memory, types
 from .config import Config
 from .contract import Contract, ContractError, parse
 from .dialect import SAMPLE_BYTES, Dialect, Rejected, Utf8Evidence, detect
@@ -31,12 +33,14 @@ from .layout import OutputKeys, contract_key, schema_key
 from .names import output_names
 from .reader import MAX_RECORD_BYTES, BadRow, Chunk, ReadError, read_rows
 from .report import Report, RowError, to_json
+from .spill import Spill
 from .streams import GZIP_MAGIC, StreamError, gunzip, peek, prefetched, read_pieces, to_utf8
 from .summary import ColumnSummary
 from .validate import ColumnRules, Validation
-from .writer import ProcessedWriter, RejectedWriter
+from .writer import Pipelined, ProcessedWriter, RejectedWriter
 
 log = logging.getLogger(__name__)
+memory.use_jemalloc()
 WORKERS = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="csvlake")
 # A cap on what a gzip member may expand to, so a small bomb cannot exhaust the function.
 MAX_DECOMPRESSED_BYTES = 64 * 1024**3
@@ -92,6 +96,8 @@ class Inspection:
     evidence: list[types.TypeInference]  # what every column's values fit
     extra_fields: int
     rows: int  # records read, accepted or malformed
+    # The parsed chunks, for pass 2 to read instead of the object (None or incomplete: read it again).
+    spill: Spill | None = None
 
     @property
     def formats(self) -> list[types.Format | None]:
@@ -136,10 +142,21 @@ def _chunks(
 ) -> Iterator[Chunk]:
     utf8 = to_utf8(pieces, dialect.encoding, lone_cr=dialect.line_ending == "CR")
     rows = read_rows(utf8, dialect, ncols, skip_header=dialect.header, block_size=config.block_size)
-    for chunk in prefetched(rows):
+    return _in_time(prefetched(rows), deadline)
+
+
+def _in_time(chunks: Iterator[Chunk], deadline: float | None) -> Iterator[Chunk]:
+    for chunk in chunks:
         if deadline is not None and time.monotonic() > deadline:
             raise OutOfTime("the invocation's time is nearly up; uploads aborted, nothing written")
         yield chunk
+
+
+def _encoded_and_inferred(column: pa.ChunkedArray, evidence: types.TypeInference) -> pa.DictionaryArray:
+    encoded = pc.dictionary_encode(column.combine_chunks())
+    # A type is a property of the set of values: checking each distinct value once suffices.
+    evidence.update(types.nulls_applied(encoded.dictionary))
+    return encoded
 
 
 def inspect(
@@ -163,24 +180,32 @@ def inspect(
     tallied = {f.name for f in contract.fields if f.type in ("date", "datetime") and not f.format} if contract else ()
     inference = [types.TypeInference(dialect.decimal, tally={} if n in tallied else None) for n in source_names]
     extra = rows = 0
-    for chunk in _chunks(pieces, dialect, len(source_names), config, deadline):
-        rows += chunk.rows + len(chunk.bad_rows)
-        for evidence, column in zip(inference, chunk.columns):
-            # A type is a property of the set of values: checking each distinct value once suffices.
-            evidence.update(types.nulls_applied(pc.unique(column)))
-        for row in chunk.bad_rows:
-            extra = max(extra, len(row.fields) - len(source_names))
+    spill = Spill(len(source_names), budget=config.spill_bytes)
+    try:
+        for chunk in _chunks(pieces, dialect, len(source_names), config, deadline):
+            rows += chunk.rows + len(chunk.bad_rows)
+            # Columns are independent, and Arrow and numpy release the GIL: use both cores.
+            chunk.columns = list(WORKERS.map(_encoded_and_inferred, chunk.columns, inference))
+            for row in chunk.bad_rows:
+                extra = max(extra, len(row.fields) - len(source_names))
+            spill.add(chunk)
+        spill.finish()
+    except BaseException:
+        spill.close()
+        raise
     if utf8 and utf8.legacy:
+        spill.close()
         return inspect(store, ref, config, contract, deadline, {**overrides, "encoding": "cp1252"})
-    return Inspection(dialect, source_names, inference, extra, rows), ref
+    return Inspection(dialect, source_names, inference, extra, rows, spill), ref
 
 
 def _converted(
-    column: pa.ChunkedArray, fmt: types.Format | None, decimal: str, declared: bool
+    column: pa.ChunkedArray | pa.DictionaryArray, fmt: types.Format | None, decimal: str, declared: bool
 ) -> tuple[pa.DictionaryArray, pa.Array, pa.Array | None]:
     """The column converted to its type, its texts (nulls applied) and, for a type the contract
-    declares, which texts do not parse. All three are per distinct text: far fewer than rows."""
-    encoded = pc.dictionary_encode(column.combine_chunks())
+    declares, which texts do not parse. All three are per distinct text: far fewer than rows.
+    Columns read back from pass 1's spill are dictionary-encoded already."""
+    encoded = column if pa.types.is_dictionary(column.type) else pc.dictionary_encode(column.combine_chunks())
     text = types.nulls_applied(encoded.dictionary)
     # An inferred type fits every value (pass 1 checked them all); a declared one may not.
     values, unparsed = types.parse(text, fmt, decimal) if declared else (types.convert(text, fmt, decimal), None)
@@ -231,17 +256,26 @@ def _write(
     summaries = [ColumnSummary(types.kind(plan.formats[i])) for i in plan.written]
     arrow_types = [types.arrow_type(plan.formats[i]) for i in plan.written]
     content_type = "text/csv; charset=utf-8" if config.output_format == "csv" else "application/vnd.apache.parquet"
-    pieces, _, ref = _decompressed(store, ref)
+    if found.spill is not None and found.spill.complete:
+        chunks = _in_time(found.spill.chunks(), deadline)
+    else:
+        pieces, _, ref = _decompressed(store, ref)
+        chunks = _chunks(pieces, found.dialect, len(found.source_names), config, deadline)
     with contextlib.ExitStack() as outputs:
-        processed = ProcessedWriter(
-            outputs.enter_context(store.writer(bucket, keys.processed, content_type)),
-            plan.names,
-            arrow_types,
-            config.output_format,
+        if found.spill is not None:
+            outputs.callback(found.spill.close)
+        processed = Pipelined(
+            ProcessedWriter(
+                outputs.enter_context(store.writer(bucket, keys.processed, content_type)),
+                plan.names,
+                arrow_types,
+                config.output_format,
+            )
         )
+        outputs.callback(processed.settle)
         rejected: RejectedWriter | None = None
         ncols = len(found.source_names)
-        for chunk in _chunks(pieces, found.dialect, ncols, config, deadline):
+        for chunk in chunks:
             # Columns are independent, and Arrow and numpy release the GIL: use both cores.
             converted = list(WORKERS.map(_converted, chunk.columns, plan.formats, [decimal] * ncols, plan.declared))
             typed = [c[0] for c in converted]
@@ -374,6 +408,7 @@ def process(
         "report_html": keys.report_html,
     }
     validation: Validation | None = None
+    found: Inspection | None = None
     try:
         contract = _contract(store, ref, config)
         with stage("inspect"):
@@ -398,6 +433,9 @@ def process(
         # A file that trips an unforeseen error must still end in a visible place, not in a retry loop.
         log.exception("unexpected error processing s3://%s/%s", ref.bucket, ref.key)
         _reject(store, report, keys, f"could not be processed: {type(exc).__name__}: {exc}")
+    finally:
+        if found is not None and found.spill is not None:
+            found.spill.close()  # a file rejected before pass 2 leaves no spill file behind
     report.validation = validation.as_report() if validation else None
     document = report.as_dict(now())
     with stage("report"):

@@ -1,10 +1,10 @@
-"""Chunked CSV parsing: frame UTF-8 bytes into whole records, reject malformed ones, parse with pandas.
+"""Chunked CSV parsing: frame UTF-8 bytes into whole records, reject malformed ones, parse with Arrow.
 
-Each block handed to pandas holds whole records only. Record boundaries, field counts and source line
+Each block handed to Arrow's CSV reader holds whole records only. Record boundaries, field counts and source line
 numbers come from a vectorised scan of the bytes (newlines and delimiters outside quotes), so a row
 with the wrong number of fields is caught whatever its length, and rejected with the line where it
 starts. The scan assumes RFC 4180 quoting; a block where a quote stands inside an unquoted field
-(`27" monitor`), or where pandas disagrees with the scan, is framed and parsed by Python's csv
+(`27" monitor`), or where Arrow disagrees with the scan, is framed and parsed by Python's csv
 module instead, which reads such quotes as text, as pandas does (docs/adr/0001-record-framing.md).
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from .dialect import Dialect
 
@@ -97,10 +97,12 @@ class _Frame:
         open_quote = False
         if QUOTE in buf:
             # Inside quotes where an odd number of quotes came before: RFC 4180's "" escape keeps parity.
-            inside = np.cumsum(arr == QUOTE, dtype=np.uint8) & 1
-            ends = ends[inside[ends] == 0]
-            delims = delims[inside[delims] == 0]
-            open_quote = last and bool(inside[-1])
+            # Counted by binary search at the newlines and delimiters only: 15 ms per 8 MiB block here,
+            # against 40 ms for a running sum over every byte (and no slower when every field is quoted).
+            quotes = np.flatnonzero(arr == QUOTE)
+            ends = ends[(np.searchsorted(quotes, ends) & 1) == 0]
+            delims = delims[(np.searchsorted(quotes, delims) & 1) == 0]
+            open_quote = last and bool(len(quotes) & 1)
         if last and len(buf) and (len(ends) == 0 or ends[-1] != len(buf) - 1):
             ends = np.append(ends, len(buf))
         starts = np.concatenate(([0], ends[:-1] + 1)).astype(np.int64) if len(ends) else ends.astype(np.int64)
@@ -192,26 +194,26 @@ def _readable(value: str) -> str:
     return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-def _pandas(good: bytes, ncols: int, delimiter: str) -> list[pa.ChunkedArray]:
-    # pandas' pyarrow engine: multithreaded and Arrow-native, 4x the C engine here (ADR 0005).
-    frame = pd.read_csv(
-        io.BytesIO(good),
-        sep=delimiter,
-        header=None,
-        names=[str(i) for i in range(ncols)],
-        dtype="string[pyarrow]",
-        keep_default_na=False,
-        na_values=[],
-        quotechar='"',
-        doublequote=True,
-        engine="pyarrow",
+def _arrow(good: bytes, ncols: int, delimiter: str) -> list[pa.ChunkedArray]:
+    # Arrow's multithreaded CSV reader, 4x pandas' C engine (ADR 0005), called directly rather than
+    # through pd.read_csv(engine="pyarrow"), which passes the same options and converts the table to
+    # a DataFrame and back (ADR 0009). Good records only: blank lines are skipped, as pandas did.
+    names = [str(i) for i in range(ncols)]
+    table = pacsv.read_csv(
+        pa.py_buffer(good),
+        read_options=pacsv.ReadOptions(column_names=names),
+        parse_options=pacsv.ParseOptions(
+            delimiter=delimiter, quote_char='"', double_quote=True, ignore_empty_lines=True
+        ),
+        convert_options=pacsv.ConvertOptions(
+            column_types=dict.fromkeys(names, pa.string()), null_values=[], strings_can_be_null=False
+        ),
     )
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    return [table.column(i).cast(pa.string()) for i in range(ncols)]
+    return table.columns
 
 
 def _fast_block(block: bytes, frame: _Frame, first_line: int, ncols: int, delimiter: str) -> Chunk | None:
-    """The block's rows, pandas parsing the good ones; None where the scan and the grammar disagree."""
+    """The block's rows, Arrow parsing the good ones; None where the scan and the grammar disagree."""
     keep = ~frame.blank
     bad = keep & ((frame.fields != ncols) | frame.nul)
     if frame.open_quote_at_end:
@@ -240,7 +242,7 @@ def _fast_block(block: bytes, frame: _Frame, first_line: int, ncols: int, delimi
     if len(good_lines) == 0:
         return Chunk(_columns([], ncols), bad_rows)
     try:
-        columns = _pandas(good, ncols, delimiter)
+        columns = _arrow(good, ncols, delimiter)
     except (ValueError, pa.ArrowInvalid):  # invalid UTF-8, or a record the parser reads otherwise
         return None
     return Chunk(columns, bad_rows, good_lines) if len(columns[0]) == len(good_lines) else None
@@ -281,12 +283,16 @@ def read_rows(
     line = 1
     window = block_size
     while True:
-        while len(buf) < window and not exhausted:
+        # Joined once: `buf += piece` would copy the growing buffer for every piece, holding the GIL.
+        pending, size = [buf], len(buf)
+        while size < window and not exhausted:
             piece = next(source, None)
             if piece is None:
                 exhausted = True
             else:
-                buf += piece
+                pending.append(piece)
+                size += len(piece)
+        buf = b"".join(pending) if len(pending) > 1 else buf
         if not buf:
             return
         view = buf[:window]

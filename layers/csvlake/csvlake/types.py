@@ -218,12 +218,16 @@ def _exact_in_float(text: str, decimal: str) -> bool:
         return False
 
 
-def _lossless(values: pa.ChunkedArray, fmt: Format, decimal: str) -> bool:
-    """Whether every value (already matching `fmt`) converts exactly."""
+def _lossless(values: pa.ChunkedArray, fmt: Format, decimal: str, integers: bool = False) -> bool:
+    """Whether every value (already matching `fmt`) converts exactly.
+
+    `integers`: the values are known to be integers that fit int64, so a number check only needs to
+    look at the long ones (an integer text always parses as a float).
+    """
     if fmt.kind in ("integer", "number"):
         # Long texts may hold more digits than float64 keeps; exponents may overflow or underflow it.
         risky = pc.greater_equal(pc.utf8_length(values), FLOAT_SAFE_LENGTH)
-        if fmt.kind == "number" and decimal == ".":
+        if fmt.kind == "number" and decimal == "." and not integers:
             risky = pc.or_(risky, pc.match_substring(values, "e", ignore_case=True))
         long_values = values.filter(risky).to_pylist()
         if fmt.kind == "integer" and not all(
@@ -232,6 +236,8 @@ def _lossless(values: pa.ChunkedArray, fmt: Format, decimal: str) -> bool:
             return False
         if fmt.kind == "number" and not all(_exact_in_float(v.strip(), decimal) for v in long_values):
             return False
+        if integers:
+            return True
     try:
         convert(values, fmt, decimal)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -274,7 +280,11 @@ class TypeInference:
                 continue
             # Dates valid in one order are valid datetimes in that order: no need to check twice.
             implied = fmt.kind == "datetime" and any(f.name == fmt.name.replace("datetime", "date") for f in survivors)
-            if implied or (pc.all(fmt.matches(trimmed)).as_py() and _lossless(trimmed, fmt, self.decimal)):
+            # Integers are numbers too: when every value is an int64, only the long ones can fail as float64.
+            if fmt.kind == "number" and any(f.kind == "integer" for f in survivors):
+                if _lossless(trimmed, fmt, self.decimal, integers=True):
+                    survivors.append(fmt)
+            elif implied or (pc.all(fmt.matches(trimmed)).as_py() and _lossless(trimmed, fmt, self.decimal)):
                 survivors.append(fmt)
         self.alive = survivors
 

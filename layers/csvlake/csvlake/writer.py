@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import BinaryIO
 
 import pyarrow as pa
@@ -55,6 +56,36 @@ class ProcessedWriter:
 
     def close(self) -> None:
         self._writer.close()
+
+
+class Pipelined:
+    """A ProcessedWriter whose writes run in a thread of their own, one at a time and in order, so
+    that formatting and writing a chunk overlaps converting the next (Arrow releases the GIL)."""
+
+    def __init__(self, writer: ProcessedWriter) -> None:
+        self._writer = writer
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="csvlake-write")
+        self._pending: Future | None = None
+
+    def write(self, columns: list[pa.DictionaryArray]) -> None:
+        self._finish_pending()  # at most one chunk waits: memory stays bounded
+        self._pending = self._thread.submit(self._writer.write, columns)
+
+    def close(self) -> None:
+        self._finish_pending()
+        self._thread.shutdown()
+        self._writer.close()
+
+    def settle(self) -> None:
+        """Let a write in flight end (its error is not raised): call before aborting the stream."""
+        if self._pending is not None:
+            wait([self._pending])
+        self._thread.shutdown()
+
+    def _finish_pending(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
 
 
 def _unused(name: str, taken: list[str]) -> str:
