@@ -498,3 +498,19 @@ def test_an_invalid_contract_is_invalid_whatever_the_file(lake, contract, reason
 
 def test_a_primary_key_may_name_a_column_the_fields_do_not_describe(lake):
     assert ingest(lake, "primary_key: [id]\n", b"id\n1\n2\n")["status"] == "processed"
+
+
+def test_the_same_file_processed_twice_under_a_contract_writes_the_same_bytes(lake):
+    from csvlake.pipeline import process
+
+    lake.drop("contracts/vendas.yaml", CONTRACT.encode())
+    ref = lake.drop("raw/vendas/a.csv", SALES)
+    outputs = ("processed/vendas/a.csv", "quarantine/vendas/a.rejected.csv")
+
+    first = process(lake.store, ref, lake.config)
+    written = {key: lake.read(key) for key in outputs}
+    again = process(lake.store, ref, lake.config)
+
+    timing = ("started_at", "duration_ms")
+    assert {k: v for k, v in first.items() if k not in timing} == {k: v for k, v in again.items() if k not in timing}
+    assert {key: lake.read(key) for key in outputs} == written
