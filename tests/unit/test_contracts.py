@@ -514,3 +514,11 @@ def test_the_same_file_processed_twice_under_a_contract_writes_the_same_bytes(la
     timing = ("started_at", "duration_ms")
     assert {k: v for k, v in first.items() if k not in timing} == {k: v for k, v in again.items() if k not in timing}
     assert {key: lake.read(key) for key in outputs} == written
+
+
+def test_a_file_rejected_for_its_columns_still_reports_its_drift(lake):
+    ingest(lake, "columns: strict\nfields:\n  - name: id\n", b"id\n1\n", "1.csv")
+    report = ingest(lake, None, b"id,extra\n1,2\n", "2.csv")
+
+    assert report["status"] == "rejected"
+    assert report["drift"]["previous"]["key"] == "raw/vendas/1.csv" and report["drift"]["added"] == ["extra"]

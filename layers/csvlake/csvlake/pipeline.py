@@ -417,8 +417,8 @@ def process(
         if found.dialect.assumption:
             report.warnings.append(found.dialect.assumption)
         validation = Validation(contract, found.source_names) if contract else None
+        remember = _drift(store, report, config, contract, found)
         plan = _plan(found, validation, report.warnings)
-        remember = _drift(store, report, config, contract, found, plan)
         _check_rows(found.rows, validation, report.warnings)
         with stage("write"):
             _write(store, report.source, config, found, plan, report, keys, deadline)
@@ -456,7 +456,7 @@ def _check_rows(rows: int, validation: Validation | None, warnings: list[str]) -
 
 
 def _drift(
-    store: ObjectStore, report: Report, config: Config, contract: Contract | None, found: Inspection, plan: Plan
+    store: ObjectStore, report: Report, config: Config, contract: Contract | None, found: Inspection
 ) -> Callable[[], None]:
     """Compare the file's schema with the last one of its dataset (report.drift); rejects the file
     if its contract says `on_drift: reject`. Returns what records this schema once the file is written."""
@@ -466,7 +466,13 @@ def _drift(
     bucket = report.outputs["bucket"]
     found_state = store.get(bucket, key)
     previous = drift.baseline(found_state[0] if found_state else None, report.source)
-    schema = drift.schema_of(found.source_names, [types.kind(fmt) for fmt in plan.formats])
+    # Each column's type as pass 2 will see it: the contract's, else the inferred one.
+    declared = [contract.field(name) if contract else None for name in found.source_names]
+    kinds = [
+        spec.type if spec and spec.type else types.kind(evidence.result())
+        for spec, evidence in zip(declared, found.evidence)
+    ]
+    schema = drift.schema_of(found.source_names, kinds)
     report.drift = drift.compare(previous, schema)
     if drift.drifted(report.drift):
         message = drift.describe(report.drift)
