@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from csvlake.summary import DISTINCT_K, TOP_KEEP, ColumnSummary, _hash64
+from csvlake.summary import DISTINCT_K, TOP_KEEP, ColumnSummary, hash64
 
 
 def summarise(kind: str, values: list, chunk: int) -> dict:
@@ -73,6 +73,6 @@ def test_text_hashes_are_pandas_hash_array_so_distinct_estimates_do_not_change(o
     # WHEN they are hashed, whole and as a slice THEN the hashes are the ones pandas gives
     for part in (values, values.slice(123, 2000)):
         expected = pd.util.hash_pandas_object(part.to_pandas(), index=False).to_numpy("uint64")
-        assert (_hash64(part) == expected).all()
+        assert (hash64(part) == expected).all()
     flags = pa.array([True, False])
-    assert (_hash64(flags) == pd.util.hash_pandas_object(flags.to_pandas(), index=False).to_numpy("uint64")).all()
+    assert (hash64(flags) == pd.util.hash_pandas_object(flags.to_pandas(), index=False).to_numpy("uint64")).all()

@@ -25,7 +25,7 @@ TOP_REPORTED = 5
 TEXT_LIMIT = 200
 
 
-def _mix(bits: np.ndarray) -> np.ndarray:
+def mix(bits: np.ndarray) -> np.ndarray:
     """splitmix64's finaliser: spreads 64-bit keys uniformly, as the KMV estimate needs."""
     with np.errstate(over="ignore"):
         z = bits.astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15)
@@ -34,7 +34,7 @@ def _mix(bits: np.ndarray) -> np.ndarray:
         return z ^ (z >> np.uint64(31))
 
 
-def _hash64(values: pa.Array) -> np.ndarray:
+def hash64(values: pa.Array) -> np.ndarray:
     """Hashes equal for equal values in every process (Python's hash() is salted per process)."""
     if pa.types.is_integer(values.type) or pa.types.is_floating(values.type) or pa.types.is_temporal(values.type):
         numbers = values.to_numpy(zero_copy_only=False)
@@ -42,7 +42,7 @@ def _hash64(values: pa.Array) -> np.ndarray:
             numbers = numbers.astype(np.float64) + 0.0  # + 0.0: -0.0 and 0.0 are one value
         elif numbers.dtype.itemsize != 8:
             numbers = numbers.astype(np.int64)
-        return _mix(numbers.view(np.uint64))
+        return mix(numbers.view(np.uint64))
     # Text and booleans hash as pandas' hash_array did (the distinct estimates depend on the hashes),
     # computed on Arrow's buffers by numpy: no Python string per value, no GIL held, and no pandas.
     if pa.types.is_boolean(values.type):
@@ -209,7 +209,7 @@ class ColumnSummary:
 
     def sample_rows(self, first_row: int, numbers: np.ndarray) -> None:
         """Offer the chunk's numbers (NaN for nulls), row by row, to the quantile sample."""
-        keys = _mix(np.arange(first_row, first_row + len(numbers), dtype=np.int64))
+        keys = mix(np.arange(first_row, first_row + len(numbers), dtype=np.int64))
         keep = ~np.isnan(numbers)
         keys = np.concatenate([self.sample_keys, keys[keep]])
         values = np.concatenate([self.sample_values, numbers[keep]])
@@ -227,7 +227,7 @@ class ColumnSummary:
         self.m2 += m2 + delta * delta * self.count * n / total
 
     def _merge_distinct(self, values: pa.Array) -> None:
-        hashed = _hash64(values)  # distinct texts already: rarely a repeat, and np.unique below removes it
+        hashed = hash64(values)  # distinct texts already: rarely a repeat, and np.unique below removes it
         if len(hashed) > DISTINCT_K:
             hashed = np.partition(hashed, DISTINCT_K)[:DISTINCT_K]  # the K smallest, in linear time
             self.distinct_exact = False

@@ -18,7 +18,7 @@ from . import types
 from .contract import Contract, FieldSpec, Rule, typed
 from .dialect import Rejected
 from .report import RowError, shown
-from .summary import _hash64, _mix
+from .summary import hash64, mix
 
 
 def _keys(values: pa.Array) -> np.ndarray:
@@ -27,7 +27,7 @@ def _keys(values: pa.Array) -> np.ndarray:
     hashes = np.zeros(len(values), np.uint64)
     present = values.is_valid().to_numpy(zero_copy_only=False)
     if present.any():
-        hashes[present] = _hash64(values.filter(pa.array(present)))
+        hashes[present] = hash64(values.filter(pa.array(present)))
     return hashes
 
 
@@ -256,7 +256,7 @@ class Validation:
             empty |= column.is_null().to_numpy(zero_copy_only=False)
             hashed = _keys(column.dictionary)[column.indices.to_numpy(zero_copy_only=False)]
             with np.errstate(over="ignore"):
-                combined = _mix(combined * np.uint64(0x9E3779B97F4A7C15) ^ hashed)
+                combined = mix(combined * np.uint64(0x9E3779B97F4A7C15) ^ hashed)
         first = self.key_seen.first_lines(combined[~empty], lines[~empty])
         problems = []
         if empty.any():
