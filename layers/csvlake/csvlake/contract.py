@@ -204,7 +204,7 @@ def parse(text: bytes, key: str, etag: str) -> Contract:
                 tuple(r for r in rules if r.name != "required"),
             )
         )
-    _check_names(fields, data, lines, key)
+    _check_names(fields, key)
     for spec in fields:
         _check_values(spec, key)
     dialect = dict(data.get("dialect", {}))
@@ -272,7 +272,7 @@ def _check_values(spec: FieldSpec, key: str) -> None:
                 ) from None
 
 
-def _check_names(fields: list[FieldSpec], data: dict, lines: dict[tuple, int], key: str) -> None:
+def _check_names(fields: list[FieldSpec], key: str) -> None:
     seen: dict[str, int] = {}
     for f in fields:
         if f.name in seen:

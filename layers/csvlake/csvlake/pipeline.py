@@ -372,9 +372,9 @@ def _contract(store: ObjectStore, ref: ObjectRef, config: Config) -> Contract | 
         _CONTRACTS.pop((ref.bucket, key), None)
         return None
     data, etag = found
-    if data is not None or cached is None:
+    if data is not None:  # None: unchanged since it was cached
         try:
-            result: Contract | ContractError = parse(data or b"", key, etag)
+            result: Contract | ContractError = parse(data, key, etag)
         except ContractError as exc:
             result = exc
         cached = _CONTRACTS[(ref.bucket, key)] = (etag, result)
@@ -447,8 +447,9 @@ def process(
 
 def _check_rows(rows: int, validation: Validation | None, warnings: list[str]) -> None:
     """The contract's min_rows and max_rows, on the records read (accepted or not)."""
-    contract = validation.contract if validation else None
-    low, high = (contract.file_rule("min_rows"), contract.file_rule("max_rows")) if contract else (None, None)
+    if validation is None:
+        return
+    low, high = validation.contract.file_rule("min_rows"), validation.contract.file_rule("max_rows")
     if low is not None and rows < low.value:
         validation.failed(None, "min_rows", f"{rows} rows, fewer than {low.value}", warnings)
     if high is not None and rows > high.value:
