@@ -35,7 +35,7 @@ from .reader import MAX_RECORD_BYTES, BadRow, Chunk, ReadError, read_rows
 from .report import Report, RowError, to_json
 from .spill import Spill
 from .streams import GZIP_MAGIC, StreamError, gunzip, peek, prefetched, read_pieces, to_utf8
-from .summary import ColumnSummary
+from .summary import ColumnSummary, mix
 from .validate import ColumnRules, Validation
 from .writer import Pipelined, ProcessedWriter, RejectedWriter
 
@@ -212,9 +212,9 @@ def _converted(
     return pa.DictionaryArray.from_arrays(encoded.indices, values), text, unparsed
 
 
-def _summarised(column: pa.DictionaryArray, summary: ColumnSummary, first_row: int) -> None:
-    """Merge the rows of a converted column into `summary`. `first_row` is the index of the
-    chunk's first written row in the file (for quantile sampling)."""
+def _summarised(column: pa.DictionaryArray, summary: ColumnSummary, row_keys: np.ndarray) -> None:
+    """Merge the rows of a converted column into `summary`. `row_keys` are the hashed numbers in the
+    file of the chunk's written rows (for quantile sampling)."""
     values = column.dictionary
     indices = column.indices.to_numpy(zero_copy_only=False)
     counts = np.bincount(indices, minlength=len(values))
@@ -224,7 +224,7 @@ def _summarised(column: pa.DictionaryArray, summary: ColumnSummary, first_row: i
     summary.update(values.filter(pa.array(kept)), counts[kept], int(counts[~present].sum()))
     if summary.kind in ("integer", "number"):
         numbers = values.to_numpy(zero_copy_only=False).astype(np.float64)  # nulls → NaN
-        summary.sample_rows(first_row, numbers[indices])
+        summary.sample_rows(row_keys, numbers, indices)
 
 
 def _failed_rows(chunk: Chunk, rejected: np.ndarray, failures: list[RowError]) -> list[BadRow]:
@@ -291,7 +291,8 @@ def _write(
                     bad_rows = sorted(bad_rows + _failed_rows(chunk, failed, failures), key=lambda r: r.line)
                 validation.check_key(typed, chunk.lines[~failed], report.warnings)
             columns = [typed[i] for i in plan.written]
-            list(WORKERS.map(_summarised, columns, summaries, [report.written] * len(columns)))
+            row_keys = mix(np.arange(report.written, report.written + len(typed[0]), dtype=np.int64))
+            list(WORKERS.map(_summarised, columns, summaries, [row_keys] * len(columns)))
             processed.write(columns)
             report.written += len(typed[0])
             if bad_rows:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -43,54 +44,23 @@ def hash64(values: pa.Array) -> np.ndarray:
         elif numbers.dtype.itemsize != 8:
             numbers = numbers.astype(np.int64)
         return mix(numbers.view(np.uint64))
-    # Text and booleans hash as pandas' hash_array did (the distinct estimates depend on the hashes),
-    # computed on Arrow's buffers by numpy: no Python string per value, no GIL held, and no pandas.
     if pa.types.is_boolean(values.type):
-        bits = values.to_numpy(zero_copy_only=False).astype(np.uint64)
-    else:
-        bits = _siphash(values)
-    with np.errstate(over="ignore"):
-        bits ^= bits >> np.uint64(30)
-        bits *= np.uint64(0xBF58476D1CE4E5B9)
-        bits ^= bits >> np.uint64(27)
-        bits *= np.uint64(0x94D049BB133111EB)
-        return bits ^ (bits >> np.uint64(31))
+        return mix(values.to_numpy(zero_copy_only=False).astype(np.uint64))
+    return _text_hash(values)
 
 
-# Texts of more 8-byte words than this are hashed by pandas (a numpy loop per word would be slower).
-SIP_VECTOR_WORDS = 32
-# SipHash-2-4 with pandas' default hash key, "0123456789123456", as two little-endian words.
-_SIP_K0 = int.from_bytes(b"01234567", "little")
-_SIP_K1 = int.from_bytes(b"89123456", "little")
-_BYTE = np.arange(8)
+# Texts longer than this many 8-byte words are hashed one by one by BLAKE2b (C, and no numpy loop
+# over their words); shorter ones word by word, all texts of a chunk at once.
+VECTOR_WORDS = 64
+_TEXT_SEED = np.uint64(0x5851F42D4C957F2D)
 
 
-def _rotl(x: np.ndarray, bits: int) -> np.ndarray:
-    return (x << np.uint64(bits)) | (x >> np.uint64(64 - bits))
+def _text_hash(values: pa.Array) -> np.ndarray:
+    """A 64-bit hash of each string's UTF-8 bytes, vectorised: the length, then each 8-byte word
+    (the last one zero-padded) folded in by splitmix64's finaliser, a bijection of 64-bit words.
 
-
-def _sip_rounds(v: list[np.ndarray], rounds: int) -> None:
-    v0, v1, v2, v3 = v
-    for _ in range(rounds):
-        v0 += v1
-        v1 = _rotl(v1, 13) ^ v0
-        v0 = _rotl(v0, 32)
-        v2 += v3
-        v3 = _rotl(v3, 16) ^ v2
-        v0 += v3
-        v3 = _rotl(v3, 21) ^ v0
-        v2 += v1
-        v1 = _rotl(v1, 17) ^ v2
-        v2 = _rotl(v2, 32)
-    v[:] = v0, v1, v2, v3
-
-
-def _siphash(values: pa.Array) -> np.ndarray:
-    """SipHash-2-4 of each string's UTF-8 bytes: what pandas' hash_object_array computes, vectorised.
-
-    Strings with the same number of whole 8-byte words are hashed together, word by word. SipHash
-    reads a string's words one after another, so a long string is a long Python loop: those (rare)
-    go to pandas' own C implementation instead.
+    Texts are ordered by their number of words, longest first, so that the texts still hashing at
+    word j are a prefix of that order: one numpy pass per word position, none per text.
     """
     if pa.types.is_large_string(values.type):
         offset_type = np.int64
@@ -101,48 +71,34 @@ def _siphash(values: pa.Array) -> np.ndarray:
     _, offsets_buffer, data_buffer = values.buffers()
     offsets = np.frombuffer(
         offsets_buffer, offset_type, len(values) + 1, values.offset * np.dtype(offset_type).itemsize
-    )
-    starts = offsets[:-1].astype(np.int64)
-    lengths = offsets[1:] - starts
-    # Eight zero bytes after the data: reading a whole word at the last string's end stays in bounds.
+    ).astype(np.int64)
+    starts, lengths = offsets[:-1], np.diff(offsets)
     data = np.frombuffer(data_buffer, np.uint8) if data_buffer is not None else np.zeros(0, np.uint8)
+    # Seven bytes after the data: reading a whole word at the last string's end stays in bounds.
     data = np.concatenate([data[: int(offsets[-1])], np.zeros(8, np.uint8)])
-    words = lengths // 8
+    # Every byte offset as the start of a little-endian word (an unaligned, overlapping view).
+    words_at = np.ndarray((len(data) - 7,), "<u8", data, 0, (1,))
+    nwords = (lengths + 7) // 8
     out = np.empty(len(values), np.uint64)
-    long = np.flatnonzero(words > SIP_VECTOR_WORDS)
-    if len(long):
-        from pandas._libs.hashing import hash_object_array
-
-        texts = values.take(pa.array(long)).to_numpy(zero_copy_only=False)
-        out[long] = hash_object_array(texts, "0123456789123456", "utf8")
+    long = np.flatnonzero(nwords > VECTOR_WORDS)
+    for i in long.tolist():
+        text = data[starts[i] : starts[i] + lengths[i]].tobytes()
+        out[i] = int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "little")
+    order = np.flatnonzero(nwords <= VECTOR_WORDS)
+    order = order[np.argsort((-nwords[order]).astype(np.int16), kind="stable")]  # a radix sort
+    first, size, tail = starts[order], nwords[order], lengths[order] % 8
+    # Of the last word, only the string's own bytes count: `tail` bytes, or all 8 when tail is 0.
+    last_mask = np.where(tail == 0, ~np.uint64(0), (np.uint64(1) << (tail.astype(np.uint64) * np.uint64(8))) - 1)
+    h = mix(lengths[order].astype(np.uint64) ^ _TEXT_SEED)
+    fewer = -size  # ascending: the texts with more than j words are the first searchsorted(fewer, -j)
     with np.errstate(over="ignore"):
-        for count in np.unique(words[words <= SIP_VECTOR_WORDS]).tolist():
-            group = np.flatnonzero(words == count)
-            first = starts[group][:, None] + _BYTE
-            v = [np.full(len(group), value, np.uint64) for value in _sip_init()]
-            for word in range(count):
-                m = data[first + 8 * word].view("<u8").ravel()
-                v[3] ^= m
-                _sip_rounds(v, 2)
-                v[0] ^= m
-            tail = np.where((lengths[group] % 8)[:, None] > _BYTE, data[first + 8 * count], 0).astype(np.uint8)
-            last = tail.view("<u8").ravel() | ((lengths[group].astype(np.uint64) & np.uint64(0xFF)) << np.uint64(56))
-            v[3] ^= last
-            _sip_rounds(v, 2)
-            v[0] ^= last
-            v[2] ^= np.uint64(0xFF)
-            _sip_rounds(v, 4)
-            out[group] = v[0] ^ v[1] ^ v[2] ^ v[3]
+        for j in range(int(size[0]) if len(size) else 0):
+            active, ending = np.searchsorted(fewer, [-j, -j - 1])
+            word = words_at[first[:active] + 8 * j]
+            word[ending:] &= last_mask[ending:active]
+            h[:active] = mix(h[:active] ^ word)
+    out[order] = h
     return out
-
-
-def _sip_init() -> tuple[int, int, int, int]:
-    return (
-        _SIP_K0 ^ 0x736F6D6570736575,
-        _SIP_K1 ^ 0x646F72616E646F6D,
-        _SIP_K0 ^ 0x6C7967656E657261,
-        _SIP_K1 ^ 0x7465646279746573,
-    )
 
 
 def json_value(value: Any) -> Any:
@@ -207,12 +163,17 @@ class ColumnSummary:
         self._merge_distinct(values)
         self._merge_top(values, counts)
 
-    def sample_rows(self, first_row: int, numbers: np.ndarray) -> None:
-        """Offer the chunk's numbers (NaN for nulls), row by row, to the quantile sample."""
-        keys = mix(np.arange(first_row, first_row + len(numbers), dtype=np.int64))
-        keep = ~np.isnan(numbers)
+    def sample_rows(self, keys: np.ndarray, numbers: np.ndarray, indices: np.ndarray) -> None:
+        """Offer a chunk's rows to the quantile sample: row i has the key `keys[i]` (its hashed row
+        number in the file) and the number `numbers[indices[i]]` (NaN for a null)."""
+        if not self.sampled_all:
+            # The sample is full: only a row whose key is below the largest kept can enter it.
+            rows = np.flatnonzero(keys < self.sample_keys.max())
+            keys, indices = keys[rows], indices[rows]
+        values = numbers[indices]
+        keep = ~np.isnan(values)
         keys = np.concatenate([self.sample_keys, keys[keep]])
-        values = np.concatenate([self.sample_values, numbers[keep]])
+        values = np.concatenate([self.sample_values, values[keep]])
         if len(keys) > QUANTILE_SAMPLE:
             self.sampled_all = False
             smallest = np.argpartition(keys, QUANTILE_SAMPLE)[:QUANTILE_SAMPLE]
