@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Protocol, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -40,6 +40,7 @@ from .validate import ColumnRules, Validation
 from .writer import Pipelined, ProcessedWriter, RejectedWriter
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 memory.use_jemalloc()
 WORKERS = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="csvlake")
 # A cap on what a gzip member may expand to, so a small bomb cannot exhaust the function.
@@ -145,18 +146,33 @@ def _chunks(
     return _in_time(prefetched(rows), deadline)
 
 
-def _in_time(chunks: Iterator[Chunk], deadline: float | None) -> Iterator[Chunk]:
-    for chunk in chunks:
+def _in_time(items: Iterator[T], deadline: float | None) -> Iterator[T]:
+    for item in items:
         if deadline is not None and time.monotonic() > deadline:
             raise OutOfTime("the invocation's time is nearly up; uploads aborted, nothing written")
-        yield chunk
+        yield item
 
 
-def _encoded_and_inferred(column: pa.ChunkedArray, evidence: types.TypeInference) -> pa.DictionaryArray:
+@dataclass(frozen=True)
+class Prepared:
+    """What pass 1 found out about a chunk's column, kept for pass 2 so it is not worked out twice:
+    which distinct texts are null tokens, and the format the column had after this chunk with the
+    texts converted by it (None for text, or when the check did not need to convert them)."""
+
+    is_null: pa.Array
+    format: types.Format | None
+    values: pa.Array | None
+
+
+def _encoded_and_inferred(
+    column: pa.ChunkedArray, evidence: types.TypeInference
+) -> tuple[pa.DictionaryArray, Prepared]:
     encoded = pc.dictionary_encode(column.combine_chunks())
+    is_null = types.null_tokens(encoded.dictionary)
     # A type is a property of the set of values: checking each distinct value once suffices.
-    evidence.update(types.nulls_applied(encoded.dictionary))
-    return encoded
+    converted = evidence.update(types.nulls_applied(encoded.dictionary, is_null))
+    fmt = evidence.result()
+    return encoded, Prepared(is_null, fmt, converted.get(fmt))
 
 
 def inspect(
@@ -185,10 +201,11 @@ def inspect(
         for chunk in _chunks(pieces, dialect, len(source_names), config, deadline):
             rows += chunk.rows + len(chunk.bad_rows)
             # Columns are independent, and Arrow and numpy release the GIL: use both cores.
-            chunk.columns = list(WORKERS.map(_encoded_and_inferred, chunk.columns, inference))
+            encoded = list(WORKERS.map(_encoded_and_inferred, chunk.columns, inference))
+            chunk.columns = [column for column, _ in encoded]
             for row in chunk.bad_rows:
                 extra = max(extra, len(row.fields) - len(source_names))
-            spill.add(chunk)
+            spill.add(chunk, [prepared for _, prepared in encoded])
         spill.finish()
     except BaseException:
         spill.close()
@@ -200,15 +217,25 @@ def inspect(
 
 
 def _converted(
-    column: pa.ChunkedArray | pa.DictionaryArray, fmt: types.Format | None, decimal: str, declared: bool
+    column: pa.ChunkedArray | pa.DictionaryArray,
+    fmt: types.Format | None,
+    decimal: str,
+    declared: bool,
+    prepared: Prepared | None,
 ) -> tuple[pa.DictionaryArray, pa.Array, pa.Array | None]:
     """The column converted to its type, its texts (nulls applied) and, for a type the contract
     declares, which texts do not parse. All three are per distinct text: far fewer than rows.
-    Columns read back from pass 1's spill are dictionary-encoded already."""
+    Columns read back from pass 1's spill are dictionary-encoded already, with what pass 1 found
+    out about them (`prepared`): reused when the column's format is still the one it had then."""
     encoded = column if pa.types.is_dictionary(column.type) else pc.dictionary_encode(column.combine_chunks())
-    text = types.nulls_applied(encoded.dictionary)
-    # An inferred type fits every value (pass 1 checked them all); a declared one may not.
-    values, unparsed = types.parse(text, fmt, decimal) if declared else (types.convert(text, fmt, decimal), None)
+    text = types.nulls_applied(encoded.dictionary, prepared.is_null if prepared else None)
+    if prepared is not None and prepared.format == fmt and (fmt is None or prepared.values is not None):
+        values = text if fmt is None else prepared.values
+        # Every text of the chunk fits this format (it survived the chunk): none fails to parse.
+        unparsed = pc.and_(text.is_valid(), values.is_null()) if declared else None
+    else:
+        # An inferred type fits every value (pass 1 checked them all); a declared one may not.
+        values, unparsed = types.parse(text, fmt, decimal) if declared else (types.convert(text, fmt, decimal), None)
     return pa.DictionaryArray.from_arrays(encoded.indices, values), text, unparsed
 
 
@@ -260,7 +287,7 @@ def _write(
         chunks = _in_time(found.spill.chunks(), deadline)
     else:
         pieces, _, ref = _decompressed(store, ref)
-        chunks = _chunks(pieces, found.dialect, len(found.source_names), config, deadline)
+        chunks = ((chunk, None) for chunk in _chunks(pieces, found.dialect, len(found.source_names), config, deadline))
     with contextlib.ExitStack() as outputs:
         if found.spill is not None:
             outputs.callback(found.spill.close)
@@ -275,9 +302,18 @@ def _write(
         outputs.callback(processed.settle)
         rejected: RejectedWriter | None = None
         ncols = len(found.source_names)
-        for chunk in chunks:
+        for chunk, prepared in chunks:
             # Columns are independent, and Arrow and numpy release the GIL: use both cores.
-            converted = list(WORKERS.map(_converted, chunk.columns, plan.formats, [decimal] * ncols, plan.declared))
+            converted = list(
+                WORKERS.map(
+                    _converted,
+                    chunk.columns,
+                    plan.formats,
+                    [decimal] * ncols,
+                    plan.declared,
+                    prepared or [None] * ncols,
+                )
+            )
             typed = [c[0] for c in converted]
             bad_rows = chunk.bad_rows
             errors = [RowError(row.line, None, "structure", "error", None, row.error) for row in bad_rows]

@@ -51,11 +51,12 @@ class Spill:
     def active(self) -> bool:
         return self._writer is not None
 
-    def add(self, chunk: Chunk) -> None:
-        """Keep a chunk whose columns are dictionary-encoded; past the budget, give up the spill."""
+    def add(self, chunk: Chunk, extra: object = None) -> None:
+        """Keep a chunk whose columns are dictionary-encoded, and `extra` (anything picklable) with
+        it; past the budget, give up the spill."""
         if self._writer is None:
             return
-        rest = dataclasses.replace(chunk, columns=[])
+        rest = (dataclasses.replace(chunk, columns=[]), extra)
         try:
             batch = pa.record_batch(chunk.columns, schema=self.schema)
             self._writer.write_batch(batch, custom_metadata={_META: pickle.dumps(rest, pickle.HIGHEST_PROTOCOL)})
@@ -78,8 +79,8 @@ class Spill:
         self._writer = None
         self.complete = True
 
-    def chunks(self) -> Iterator[Chunk]:
-        """The chunks in the order they were added, each column a DictionaryArray."""
+    def chunks(self) -> Iterator[tuple[Chunk, object]]:
+        """The chunks in the order they were added, each column a DictionaryArray, with their extra."""
         assert self.complete and self._file is not None
         self._file.seek(0)
         # Read, not memory-mapped: mapped pages would count towards the process's RSS as they are touched.
@@ -89,8 +90,8 @@ class Spill:
                 batch, meta = reader.read_next_batch_with_custom_metadata()
             except StopIteration:
                 return
-            rest = pickle.loads(meta[_META])
-            yield dataclasses.replace(rest, columns=batch.columns)
+            rest, extra = pickle.loads(meta[_META])
+            yield dataclasses.replace(rest, columns=batch.columns), extra
 
     def close(self) -> None:
         self._writer = None

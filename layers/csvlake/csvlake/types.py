@@ -111,11 +111,14 @@ def declared(kind: str, evidence: TypeInference, strptime: str | None = None) ->
     return next(fmt for fmt in formats(decimal) if fmt.kind == kind)
 
 
-def nulls_applied(values: pa.ChunkedArray) -> pa.ChunkedArray:
-    """The column with empty cells and the usual null tokens (NA, NULL, N/A, …) as nulls."""
-    trimmed = pc.utf8_trim_whitespace(values)
-    is_null = pc.is_in(pc.utf8_lower(trimmed), value_set=NULL_TOKENS)
-    return pc.if_else(is_null, pa.scalar(None, values.type), values)
+def null_tokens(values: pa.Array) -> pa.Array:
+    """Where the texts are empty cells or the usual null tokens (NA, NULL, N/A, …)."""
+    return pc.is_in(pc.utf8_lower(pc.utf8_trim_whitespace(values)), value_set=NULL_TOKENS)
+
+
+def nulls_applied(values: pa.Array, is_null: pa.Array | None = None) -> pa.Array:
+    """The texts with empty cells and the usual null tokens as nulls (`is_null`: null_tokens(values))."""
+    return pc.if_else(null_tokens(values) if is_null is None else is_null, pa.scalar(None, values.type), values)
 
 
 def _iso(values: pa.ChunkedArray, fmt: Format) -> pa.ChunkedArray:
@@ -218,11 +221,14 @@ def _exact_in_float(text: str, decimal: str) -> bool:
         return False
 
 
-def _lossless(values: pa.ChunkedArray, fmt: Format, decimal: str, integers: bool = False) -> bool:
+def _lossless(
+    values: pa.ChunkedArray, fmt: Format, decimal: str, integers: bool = False, converted: dict | None = None
+) -> bool:
     """Whether every value (already matching `fmt`) converts exactly.
 
     `integers`: the values are known to be integers that fit int64, so a number check only needs to
-    look at the long ones (an integer text always parses as a float).
+    look at the long ones (an integer text always parses as a float). `converted` receives the
+    converted values, under `fmt`, when they were converted to find out.
     """
     if fmt.kind in ("integer", "number"):
         # Long texts may hold more digits than float64 keeps; exponents may overflow or underflow it.
@@ -239,9 +245,11 @@ def _lossless(values: pa.ChunkedArray, fmt: Format, decimal: str, integers: bool
         if integers:
             return True
     try:
-        convert(values, fmt, decimal)
+        typed = convert(values, fmt, decimal)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return False
+    if converted is not None:
+        converted[fmt] = typed
     return True
 
 
@@ -260,8 +268,10 @@ class TypeInference:
         if not self.alive:
             self.alive = list(formats(self.decimal))
 
-    def update(self, values: pa.ChunkedArray) -> None:
-        """Narrow the candidates with a chunk of the column (nulls already applied)."""
+    def update(self, values: pa.Array) -> dict[Format, pa.Array]:
+        """Narrow the candidates with a chunk of the column (nulls already applied). Returns the
+        values converted by the formats that had to convert them to be checked, nulls in place."""
+        converted: dict[Format, pa.Array] = {}
         present = values.drop_null()
         if self.tally is not None:
             for fmt in formats(self.decimal):
@@ -269,10 +279,11 @@ class TypeInference:
                     read = len(present) - pc.sum(parse(present, fmt, self.decimal)[1]).as_py()
                     self.tally[fmt.name] = self.tally.get(fmt.name, 0) + read
         if not self.alive or len(present) == 0:
-            return
+            return converted
         self.seen_values = True
-        trimmed = pc.utf8_trim_whitespace(present)
-        first = trimmed[0].as_py()
+        # All values, nulls in place (the checks skip them): what is converted lines up with `values`.
+        trimmed = pc.utf8_trim_whitespace(values)
+        first = pc.utf8_trim_whitespace(present.slice(0, 1))[0].as_py()
         survivors: list[Format] = []
         for fmt in self.alive:
             # A cheap look at one value rules out most formats before any vectorised work.
@@ -284,9 +295,12 @@ class TypeInference:
             if fmt.kind == "number" and any(f.kind == "integer" for f in survivors):
                 if _lossless(trimmed, fmt, self.decimal, integers=True):
                     survivors.append(fmt)
-            elif implied or (pc.all(fmt.matches(trimmed)).as_py() and _lossless(trimmed, fmt, self.decimal)):
+            elif implied or (
+                pc.all(fmt.matches(trimmed)).as_py() and _lossless(trimmed, fmt, self.decimal, converted=converted)
+            ):
                 survivors.append(fmt)
         self.alive = survivors
+        return converted
 
     def result(self) -> Format | None:
         """The column's format, or None for string (also when it holds no value at all)."""
