@@ -460,3 +460,23 @@ def test_a_bad_row_before_an_unclosed_quote_keeps_its_own_fields(lake):
         (3, "quoted field is never closed"),
     ]
     assert rows_of(lake.read("quarantine/open.rejected.csv"))[1] == ["1", "2", "3", "2", "expected 2 fields, found 3"]
+
+
+@pytest.mark.parametrize("block_size", [64, 8 * 1024 * 1024])
+def test_line_numbers_count_the_newlines_in_quoted_fields_and_the_blank_lines(tmp_path, block_size):
+    # GIVEN records spanning lines (one with quotes, delimiters and CRLF inside) and CRLF blank lines
+    lake = LocalLake(tmp_path, Config(block_size=block_size))
+    lake.drop("contracts/d.yaml", b"fields:\n  - name: n\n    type: integer\n    maximum: {value: 1, severity: warn}\n")
+    body = 'n;text\r\n1;"two\r\nlines"\r\n\r\n2;x\r\n1;"a ""quoted""\r\n; and ;"\r\n\r\n3;y\r\n'
+    report = lake.ingest("f.csv", body.encode(), key="raw/d/f.csv")
+
+    # THEN every row is kept, and each warning names the line where its record starts
+    assert report["rows"] == {"read": 4, "written": 4, "rejected": 0}
+    assert [(e["line"], e["value"]) for e in report["errors"]] == [(5, "2"), (9, "3")]
+    assert rows_of(lake.read("processed/d/f.csv")) == [
+        ["n", "text"],
+        ["1", "two\r\nlines"],
+        ["2", "x"],
+        ["1", 'a "quoted"\r\n; and ;'],
+        ["3", "y"],
+    ]

@@ -57,12 +57,10 @@ def _columns(rows: list[list[str]], ncols: int) -> list[pa.ChunkedArray]:
     return [pa.chunked_array([pa.array([r[i] for r in rows], pa.string())]) for i in range(ncols)]
 
 
-def _rfc_quotes(arr: np.ndarray, delimiter: int) -> bool:
-    """Whether every quote opens a field, closes one, or is half of a `""` escape.
-
-    Under that condition, counting quotes tells exactly which bytes are inside quoted fields.
+def _rfc_quotes(arr: np.ndarray, quotes: np.ndarray, delimiter: int) -> bool:
+    """Whether every quote (at `quotes` in `arr`) opens a field, closes one, or is half of a `""`
+    escape. Under that condition, counting quotes tells exactly which bytes are inside quoted fields.
     """
-    quotes = np.flatnonzero(arr == QUOTE)
     if len(quotes) == 0:
         return True
     structural = np.array([delimiter, NEWLINE, CR, QUOTE], np.uint8)
@@ -248,10 +246,57 @@ def _fast_block(block: bytes, frame: _Frame, first_line: int, ncols: int, delimi
     return Chunk(columns, bad_rows, good_lines) if len(columns[0]) == len(good_lines) else None
 
 
+def _plain_block(view: bytes, last: bool, line: int, ncols: int, delimiter: str, skip_header: bool):
+    """(bytes consumed, chunk or None, header skipped) for the whole records at the start of a
+    `view` that holds no NUL, when its quotes follow RFC 4180. Records end at the newlines
+    outside quotes; Arrow's parser checks every record's field count itself. None if it finds a
+    record it does not take (a wrong field count, a line of blanks, a lone CR) or a quote left
+    open at the end: the scan then works out which lines and why."""
+    arr = np.frombuffer(view, np.uint8)
+    newlines = ends = np.flatnonzero(arr == NEWLINE)
+    if QUOTE in view:
+        quotes = np.flatnonzero(arr == QUOTE)
+        if not _rfc_quotes(arr, quotes, ord(delimiter)) or (last and len(quotes) & 1):
+            return None
+        # Inside quotes where an odd number of quotes came before (RFC 4180's "" keeps the parity).
+        ends = newlines[(np.searchsorted(quotes, newlines) & 1) == 0]
+    if last and len(view) and (len(ends) == 0 or ends[-1] != len(view) - 1):
+        ends = np.append(ends, len(view))
+    if len(ends) == 0:
+        return None
+    cut = min(int(ends[-1]) + 1, len(view))
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    # Empty lines, CRLF's included, are skipped by Arrow; the line numbers skip them too.
+    length = ends - starts
+    records = np.flatnonzero((length > 1) | ((length == 1) & (arr[np.minimum(starts, len(arr) - 1)] != CR)))
+    start = 0
+    if skip_header:
+        if len(records) == 0:
+            return cut, None, False  # only blank lines so far
+        # The header is the first record that is not blank; dialect detection has read it.
+        if not view[starts[records[0]] : ends[records[0]]].strip(BLANK_BYTES):
+            return None  # a line of blanks first: the scan tells blank lines apart
+        start, records = int(ends[records[0]]) + 1, records[1:]
+    if len(records) == 0:
+        return cut, None, skip_header
+    lines = line + np.searchsorted(newlines, starts[records])
+    try:
+        columns = _arrow(memoryview(view)[start:cut], ncols, delimiter)
+    except (ValueError, pa.ArrowInvalid):
+        return None
+    return (cut, Chunk(columns, [], lines), skip_header) if len(columns[0]) == len(lines) else None
+
+
 def _read_block(view: bytes, last: bool, line: int, ncols: int, delimiter: str, skip_header: bool):
     """(bytes consumed, chunk or None, header skipped) for the whole records at the start of `view`."""
+    # Most blocks hold no NUL and only well-formed records: Arrow alone checks their field counts.
+    if ncols > 1 and 0 not in view:
+        plain = _plain_block(view, last, line, ncols, delimiter, skip_header)
+        if plain is not None:
+            return plain
     separator = ord(delimiter)
-    if _rfc_quotes(np.frombuffer(view, np.uint8), separator):
+    arr = np.frombuffer(view, np.uint8)
+    if _rfc_quotes(arr, np.flatnonzero(arr == QUOTE), separator):
         frame = _Frame.scan(view, separator, last)
         if frame.cut == 0:
             return 0, None, False
