@@ -34,7 +34,7 @@ from .names import output_names
 from .reader import MAX_RECORD_BYTES, BadRow, Chunk, ReadError, read_rows
 from .report import Report, RowError, to_json
 from .spill import Spill
-from .streams import GZIP_MAGIC, StreamError, gunzip, peek, prefetched, read_pieces, to_utf8
+from .streams import GZIP_MAGIC, StreamError, gunzip, peek, prefetched, read_pieces, single_byte, to_utf8, transcoded
 from .summary import ColumnSummary, mix
 from .validate import ColumnRules, Validation
 from .writer import Pipelined, ProcessedWriter, RejectedWriter
@@ -141,9 +141,24 @@ def _sampled(store: ObjectStore, ref: ObjectRef) -> tuple[bytes, bool, Iterator[
 def _chunks(
     pieces: Iterator[bytes], dialect: Dialect, ncols: int, config: Config, deadline: float | None
 ) -> Iterator[Chunk]:
-    utf8 = to_utf8(pieces, dialect.encoding, lone_cr=dialect.line_ending == "CR")
-    rows = read_rows(utf8, dialect, ncols, skip_header=dialect.header, block_size=config.block_size)
+    """The object's rows. A single-byte encoding (cp1252, …) is parsed as it is, and only each
+    chunk's distinct texts are transcoded to UTF-8 (_encoded), not every byte of the file."""
+    if single_byte(dialect.encoding) and dialect.line_ending != "CR":
+        encoding = dialect.encoding
+    else:
+        pieces, encoding = to_utf8(pieces, dialect.encoding, lone_cr=dialect.line_ending == "CR"), "utf-8"
+    rows = read_rows(
+        pieces, dialect, ncols, skip_header=dialect.header, block_size=config.block_size, encoding=encoding
+    )
     return _in_time(prefetched(rows), deadline)
+
+
+def _encoded(column: pa.ChunkedArray, encoding: str) -> pa.DictionaryArray:
+    """A parsed column dictionary-encoded, its distinct texts as UTF-8 strings."""
+    encoded = pc.dictionary_encode(column.combine_chunks())
+    if pa.types.is_binary(encoded.dictionary.type):
+        return pa.DictionaryArray.from_arrays(encoded.indices, transcoded(encoded.dictionary, encoding))
+    return encoded
 
 
 def _in_time(items: Iterator[T], deadline: float | None) -> Iterator[T]:
@@ -165,9 +180,9 @@ class Prepared:
 
 
 def _encoded_and_inferred(
-    column: pa.ChunkedArray, evidence: types.TypeInference
+    column: pa.ChunkedArray, evidence: types.TypeInference, encoding: str
 ) -> tuple[pa.DictionaryArray, Prepared]:
-    encoded = pc.dictionary_encode(column.combine_chunks())
+    encoded = _encoded(column, encoding)
     is_null = types.null_tokens(encoded.dictionary)
     # A type is a property of the set of values: checking each distinct value once suffices.
     converted = evidence.update(types.nulls_applied(encoded.dictionary, is_null))
@@ -197,11 +212,12 @@ def inspect(
     inference = [types.TypeInference(dialect.decimal, tally={} if n in tallied else None) for n in source_names]
     extra = rows = 0
     spill = Spill(len(source_names), budget=config.spill_bytes)
+    encodings = [dialect.encoding] * len(source_names)
     try:
         for chunk in _chunks(pieces, dialect, len(source_names), config, deadline):
             rows += chunk.rows + len(chunk.bad_rows)
             # Columns are independent, and Arrow and numpy release the GIL: use both cores.
-            encoded = list(WORKERS.map(_encoded_and_inferred, chunk.columns, inference))
+            encoded = list(WORKERS.map(_encoded_and_inferred, chunk.columns, inference, encodings))
             chunk.columns = [column for column, _ in encoded]
             for row in chunk.bad_rows:
                 extra = max(extra, len(row.fields) - len(source_names))
@@ -217,7 +233,7 @@ def inspect(
 
 
 def _converted(
-    column: pa.ChunkedArray | pa.DictionaryArray,
+    encoded: pa.DictionaryArray,
     fmt: types.Format | None,
     decimal: str,
     declared: bool,
@@ -225,9 +241,8 @@ def _converted(
 ) -> tuple[pa.DictionaryArray, pa.Array, pa.Array | None]:
     """The column converted to its type, its texts (nulls applied) and, for a type the contract
     declares, which texts do not parse. All three are per distinct text: far fewer than rows.
-    Columns read back from pass 1's spill are dictionary-encoded already, with what pass 1 found
-    out about them (`prepared`): reused when the column's format is still the one it had then."""
-    encoded = column if pa.types.is_dictionary(column.type) else pc.dictionary_encode(column.combine_chunks())
+    Columns read back from pass 1's spill come with what pass 1 found out about them (`prepared`):
+    reused when the column's format is still the one it had then."""
     text = types.nulls_applied(encoded.dictionary, prepared.is_null if prepared else None)
     if prepared is not None and prepared.format == fmt and (fmt is None or prepared.values is not None):
         values = text if fmt is None else prepared.values
@@ -303,6 +318,8 @@ def _write(
         rejected: RejectedWriter | None = None
         ncols = len(found.source_names)
         for chunk, prepared in chunks:
+            if prepared is None:  # read again, not from the spill
+                chunk.columns = list(WORKERS.map(_encoded, chunk.columns, [found.dialect.encoding] * ncols))
             # Columns are independent, and Arrow and numpy release the GIL: use both cores.
             converted = list(
                 WORKERS.map(

@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from .dialect import Dialect
+from .streams import decode_errors
 
 NEWLINE, CR, QUOTE = 10, 13, 34
 MAX_RECORD_BYTES = 64 * 1024 * 1024
@@ -137,7 +138,7 @@ def _blank(row: list[str], ncols: int) -> bool:
     return not row or (ncols > 1 and len(row) == 1 and not row[0].strip(BLANK_BYTES.decode()))
 
 
-def _slow_block(view: bytes, last: bool, first_line: int, ncols: int, delimiter: str, skip_header: bool):
+def _slow_block(view: bytes, last: bool, first_line: int, ncols: int, delimiter: str, skip_header: bool, encoding: str):
     """Frame and parse with Python's csv module, line by line: exact records, fields and lines.
 
     Returns (bytes consumed, chunk, header skipped); consumed is 0 if the view holds no whole record.
@@ -146,7 +147,10 @@ def _slow_block(view: bytes, last: bool, first_line: int, ncols: int, delimiter:
     offsets = np.concatenate(([0], np.cumsum([len(x) for x in lines]))).astype(np.int64)
     newlines_before = np.concatenate(([0], np.cumsum([x.endswith(b"\n") for x in lines]))).astype(np.int64)
     reader = csv.reader(
-        (x.decode("utf-8", "surrogateescape") for x in lines), delimiter=delimiter, quotechar='"', doublequote=True
+        (x.decode(encoding, decode_errors(encoding)) for x in lines),
+        delimiter=delimiter,
+        quotechar='"',
+        doublequote=True,
     )
     records: list[tuple[int, int, list[str]]] = []  # (first line index, end line index, fields)
     done = 0
@@ -192,7 +196,7 @@ def _readable(value: str) -> str:
     return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-def _arrow(good: bytes, ncols: int, delimiter: str) -> list[pa.ChunkedArray]:
+def _arrow(good: bytes, ncols: int, delimiter: str, encoding: str) -> list[pa.ChunkedArray]:
     # Arrow's multithreaded CSV reader, 4x pandas' C engine (ADR 0005), called directly rather than
     # through pd.read_csv(engine="pyarrow"), which passes the same options and converts the table to
     # a DataFrame and back (ADR 0009). Good records only: blank lines are skipped, as pandas did.
@@ -204,13 +208,18 @@ def _arrow(good: bytes, ncols: int, delimiter: str) -> list[pa.ChunkedArray]:
             delimiter=delimiter, quote_char='"', double_quote=True, ignore_empty_lines=True
         ),
         convert_options=pacsv.ConvertOptions(
-            column_types=dict.fromkeys(names, pa.string()), null_values=[], strings_can_be_null=False
+            # Bytes of another encoding are read as binary, each chunk's distinct texts transcoded later.
+            column_types=dict.fromkeys(names, pa.string() if encoding == "utf-8" else pa.binary()),
+            null_values=[],
+            strings_can_be_null=False,
         ),
     )
     return table.columns
 
 
-def _fast_block(block: bytes, frame: _Frame, first_line: int, ncols: int, delimiter: str) -> Chunk | None:
+def _fast_block(
+    block: bytes, frame: _Frame, first_line: int, ncols: int, delimiter: str, encoding: str
+) -> Chunk | None:
     """The block's rows, Arrow parsing the good ones; None where the scan and the grammar disagree."""
     keep = ~frame.blank
     bad = keep & ((frame.fields != ncols) | frame.nul)
@@ -221,7 +230,7 @@ def _fast_block(block: bytes, frame: _Frame, first_line: int, ncols: int, delimi
     lines = frame.lines(first_line)
     if bad.any() or (frame.blank & (frame.ends > frame.starts)).any():
         for i in np.flatnonzero(bad):
-            text = block[frame.starts[i] : frame.ends[i]].decode("utf-8", "surrogateescape").removesuffix("\r")
+            text = block[frame.starts[i] : frame.ends[i]].decode(encoding, decode_errors(encoding)).removesuffix("\r")
             unterminated = frame.open_quote_at_end and i == len(bad) - 1
             rows = [[text]] if unterminated else _fields(text, delimiter)
             if len(rows) != 1 or (len(rows[0]) == ncols and not frame.nul[i] and not unterminated):
@@ -240,13 +249,13 @@ def _fast_block(block: bytes, frame: _Frame, first_line: int, ncols: int, delimi
     if len(good_lines) == 0:
         return Chunk(_columns([], ncols), bad_rows)
     try:
-        columns = _arrow(good, ncols, delimiter)
+        columns = _arrow(good, ncols, delimiter, encoding)
     except (ValueError, pa.ArrowInvalid):  # invalid UTF-8, or a record the parser reads otherwise
         return None
     return Chunk(columns, bad_rows, good_lines) if len(columns[0]) == len(good_lines) else None
 
 
-def _plain_block(view: bytes, last: bool, line: int, ncols: int, delimiter: str, skip_header: bool):
+def _plain_block(view: bytes, last: bool, line: int, ncols: int, delimiter: str, skip_header: bool, encoding: str):
     """(bytes consumed, chunk or None, header skipped) for the whole records at the start of a
     `view` that holds no NUL, when its quotes follow RFC 4180. Records end at the newlines
     outside quotes; Arrow's parser checks every record's field count itself. None if it finds a
@@ -281,17 +290,17 @@ def _plain_block(view: bytes, last: bool, line: int, ncols: int, delimiter: str,
         return cut, None, skip_header
     lines = line + np.searchsorted(newlines, starts[records])
     try:
-        columns = _arrow(memoryview(view)[start:cut], ncols, delimiter)
+        columns = _arrow(memoryview(view)[start:cut], ncols, delimiter, encoding)
     except (ValueError, pa.ArrowInvalid):
         return None
     return (cut, Chunk(columns, [], lines), skip_header) if len(columns[0]) == len(lines) else None
 
 
-def _read_block(view: bytes, last: bool, line: int, ncols: int, delimiter: str, skip_header: bool):
+def _read_block(view: bytes, last: bool, line: int, ncols: int, delimiter: str, skip_header: bool, encoding: str):
     """(bytes consumed, chunk or None, header skipped) for the whole records at the start of `view`."""
     # Most blocks hold no NUL and only well-formed records: Arrow alone checks their field counts.
     if ncols > 1 and 0 not in view:
-        plain = _plain_block(view, last, line, ncols, delimiter, skip_header)
+        plain = _plain_block(view, last, line, ncols, delimiter, skip_header, encoding)
         if plain is not None:
             return plain
     separator = ord(delimiter)
@@ -312,16 +321,17 @@ def _read_block(view: bytes, last: bool, line: int, ncols: int, delimiter: str, 
             return frame.cut, None, skip_header
         if start:
             frame = _Frame.scan(block, separator, last)
-        chunk = _fast_block(block, frame, line + view.count(b"\n", 0, start), ncols, delimiter)
+        chunk = _fast_block(block, frame, line + view.count(b"\n", 0, start), ncols, delimiter, encoding)
         if chunk is not None:
             return frame.cut + start, chunk, skip_header
-    return _slow_block(view, last, line, ncols, delimiter, skip_header)
+    return _slow_block(view, last, line, ncols, delimiter, skip_header, encoding)
 
 
 def read_rows(
-    pieces: Iterable[bytes], dialect: Dialect, ncols: int, skip_header: bool, block_size: int
+    pieces: Iterable[bytes], dialect: Dialect, ncols: int, skip_header: bool, block_size: int, encoding: str = "utf-8"
 ) -> Iterator[Chunk]:
-    """Chunks of rows from UTF-8 bytes, about `block_size` bytes each, the header record left out."""
+    """Chunks of rows, about `block_size` bytes each, the header record left out. The bytes are
+    UTF-8, or a single-byte `encoding` (streams.single_byte): its columns are then binary."""
     source = iter(pieces)
     buf = b""
     exhausted = False
@@ -346,7 +356,7 @@ def read_rows(
         consumed, chunk, skipped = (
             (0, None, False)
             if not last and b"\n" not in view
-            else _read_block(view, last, line, ncols, dialect.delimiter, skip_header)
+            else _read_block(view, last, line, ncols, dialect.delimiter, skip_header, encoding)
         )
         if not consumed:
             if len(view) >= MAX_RECORD_BYTES:
