@@ -7,13 +7,15 @@ import io
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import BinaryIO
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from .reader import BadRow
 
+# Rows joined into CSV text at a time, from a chunk's formatted distinct values.
+CSV_SLICE_ROWS = 16384
 # OWASP CSV injection: spreadsheets run cells that start with these as formulas.
 FORMULA_START = r"^[=+\-@\t\r]"
 
@@ -33,29 +35,49 @@ def _csv_ready(values: pa.Array) -> pa.Array:
     return values
 
 
+def _csv_texts(values: pa.Array, last: bool) -> pa.Array:
+    """Each value as its CSV field, as Arrow's CSV writer writes it: strings quoted ("" inside),
+    other types as Arrow casts them to text, nulls empty; the last column's fields end the row."""
+    values = _csv_ready(values)
+    if pa.types.is_string(values.type):
+        values = pc.binary_join_element_wise('"', pc.replace_substring(values, '"', '""'), '"', "")
+    else:
+        values = pc.cast(values, pa.string())
+    values = pc.fill_null(values, "")
+    return pc.binary_join_element_wise(values, "\n", "") if last else values
+
+
 class ProcessedWriter:
-    """The processed copy: UTF-8 CSV (`,`, `.` decimal, `\\n`, RFC 4180 quoting) or typed Parquet."""
+    """The processed copy: UTF-8 CSV (`,`, `.` decimal, `\\n`, strings quoted) or typed Parquet."""
 
     def __init__(self, stream: BinaryIO, names: list[str], types: list[pa.DataType], output_format: str):
-        self.names = names
-        self.output_format = output_format
+        self._stream = stream
         if output_format == "parquet":
             self.schema = pa.schema([pa.field(n, t) for n, t in zip(names, types)])
             self._writer = pq.ParquetWriter(stream, self.schema, compression="snappy")
         else:
-            csv_types = [pa.string() if pa.types.is_timestamp(t) or pa.types.is_string(t) else t for t in types]
-            self.schema = pa.schema([pa.field(n, t) for n, t in zip(names, csv_types)])
-            options = pacsv.WriteOptions(quoting_header="none", eol="\n")
-            self._writer = pacsv.CSVWriter(stream, self.schema, write_options=options)
+            self._writer = None
+            stream.write((",".join(names) + "\n").encode("utf-8"))
 
     def write(self, columns: list[pa.DictionaryArray]) -> None:
-        """Write typed, dictionary-encoded columns: the CSV formatting happens once per distinct value."""
-        ready = _csv_ready if self.output_format != "parquet" else lambda values: values
-        columns = [ready(c.dictionary).take(c.indices).cast(f.type) for c, f in zip(columns, self.schema)]
-        self._writer.write_table(pa.Table.from_arrays(columns, schema=self.schema))
+        """Write typed, dictionary-encoded columns: a CSV field is made once per distinct value, and
+        the fields of each row joined by Arrow."""
+        if self._writer is not None:
+            columns = [c.dictionary.take(c.indices).cast(f.type) for c, f in zip(columns, self.schema)]
+            self._writer.write_table(pa.Table.from_arrays(columns, schema=self.schema))
+            return
+        last = len(columns) - 1
+        texts = [_csv_texts(c.dictionary, i == last) for i, c in enumerate(columns)]
+        # A slice of rows at a time: the joined rows and the fields they are made of stay small.
+        for start in range(0, len(columns[0]), CSV_SLICE_ROWS):
+            fields = [t.take(c.indices.slice(start, CSV_SLICE_ROWS)) for t, c in zip(texts, columns)]
+            rows = pc.binary_join_element_wise(*fields, ",")
+            offsets = np.frombuffer(rows.buffers()[1], np.int32, len(rows) + 1, rows.offset * 4)
+            self._stream.write(rows.buffers()[2][offsets[0] : offsets[-1]])
 
     def close(self) -> None:
-        self._writer.close()
+        if self._writer is not None:
+            self._writer.close()
 
 
 class Pipelined:
