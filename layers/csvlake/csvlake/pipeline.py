@@ -254,6 +254,13 @@ def _converted(
     return pa.DictionaryArray.from_arrays(encoded.indices, values), text, unparsed
 
 
+def _reread(chunks: Iterator[Chunk], dialect: Dialect) -> Iterator[tuple[Chunk, None]]:
+    """Chunks parsed again (no spill), encoded as pass 1 encodes them; nothing of pass 1 to reuse."""
+    for chunk in chunks:
+        chunk.columns = list(WORKERS.map(_encoded, chunk.columns, [dialect.encoding] * len(chunk.columns)))
+        yield chunk, None
+
+
 def _summarised(column: pa.DictionaryArray, summary: ColumnSummary, row_keys: np.ndarray) -> None:
     """Merge the rows of a converted column into `summary`. `row_keys` are the hashed numbers in the
     file of the chunk's written rows (for quantile sampling)."""
@@ -302,7 +309,7 @@ def _write(
         chunks = _in_time(found.spill.chunks(), deadline)
     else:
         pieces, _, ref = _decompressed(store, ref)
-        chunks = ((chunk, None) for chunk in _chunks(pieces, found.dialect, len(found.source_names), config, deadline))
+        chunks = _reread(_chunks(pieces, found.dialect, len(found.source_names), config, deadline), found.dialect)
     with contextlib.ExitStack() as outputs:
         if found.spill is not None:
             outputs.callback(found.spill.close)
@@ -318,8 +325,6 @@ def _write(
         rejected: RejectedWriter | None = None
         ncols = len(found.source_names)
         for chunk, prepared in chunks:
-            if prepared is None:  # read again, not from the spill
-                chunk.columns = list(WORKERS.map(_encoded, chunk.columns, [found.dialect.encoding] * ncols))
             # Columns are independent, and Arrow and numpy release the GIL: use both cores.
             converted = list(
                 WORKERS.map(

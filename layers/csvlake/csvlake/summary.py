@@ -74,7 +74,7 @@ def _text_hash(values: pa.Array) -> np.ndarray:
     ).astype(np.int64)
     starts, lengths = offsets[:-1], np.diff(offsets)
     data = np.frombuffer(data_buffer, np.uint8) if data_buffer is not None else np.zeros(0, np.uint8)
-    # Seven bytes after the data: reading a whole word at the last string's end stays in bounds.
+    # Zero bytes after the data: reading a whole word at the last string's end stays in bounds.
     data = np.concatenate([data[: int(offsets[-1])], np.zeros(8, np.uint8)])
     # Every byte offset as the start of a little-endian word (an unaligned, overlapping view).
     words_at = np.ndarray((len(data) - 7,), "<u8", data, 0, (1,))
