@@ -1,18 +1,26 @@
-"""Arrow's memory pool for the whole process: jemalloc, which hands freed memory back sooner."""
+"""The process's allocators, set once when the pipeline is imported: fewer arenas, so that memory
+one thread frees is memory the next allocation reuses (docs/adr/0010-memory.md, 0012)."""
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import os
 
 import pyarrow as pa
 
+# glibc's mallopt parameter for the number of malloc arenas (malloc.h: M_ARENA_MAX).
+M_ARENA_MAX = -8
 
-def use_jemalloc() -> str:
-    """Make jemalloc Arrow's default pool where the wheel has it; the pool's name either way.
 
-    pyarrow 26 defaults to mimalloc, which on `sales-150mb` through the handler peaked at ~455 MB RSS
-    against ~400 MB with jemalloc, at the same speed (docs/adr/0010-memory.md).
-    """
+def configure() -> str:
+    """Arrow's pool: jemalloc with one arena where the wheel has it (x86_64; the aarch64 wheel does
+    not, and keeps mimalloc); glibc's malloc, which numpy uses: two arenas, not eight per core.
+    Returns the name of Arrow's pool."""
+    # Read by jemalloc when it starts, which is when its pool is first asked for, just below.
+    os.environ.setdefault("JE_ARROW_MALLOC_CONF", "narenas:1")
     with contextlib.suppress(NotImplementedError):  # a pyarrow built without jemalloc keeps its default
         pa.set_memory_pool(pa.jemalloc_memory_pool())
+    with contextlib.suppress(OSError, AttributeError):  # not glibc (musl, macOS): its own defaults
+        ctypes.CDLL(None).mallopt(M_ARENA_MAX, 2)
     return pa.default_memory_pool().backend_name

@@ -41,7 +41,7 @@ from .writer import Pipelined, ProcessedWriter, RejectedWriter
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-memory.use_jemalloc()
+memory.configure()
 WORKERS = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="csvlake")
 # A cap on what a gzip member may expand to, so a small bomb cannot exhaust the function.
 MAX_DECOMPRESSED_BYTES = 64 * 1024**3
