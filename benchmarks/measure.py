@@ -64,8 +64,22 @@ def s3_put_event(bucket: str, key: str, size: int, etag: str) -> dict:
     }
 
 
+class _Absent:
+    """An import finder under which a package cannot be imported, as where it is not installed."""
+
+    def __init__(self, package: str) -> None:
+        self.package = package
+
+    def find_spec(self, name: str, path=None, target=None) -> None:
+        if name.partition(".")[0] == self.package:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+
 def csvlake(endpoint: str, bucket: str, key: str) -> dict:
-    """csvlake's Lambda handler, loaded from functions/ingest/app.py, called with an S3 PUT event."""
+    """csvlake's Lambda handler, loaded from functions/ingest/app.py, called with an S3 PUT event.
+    With the packages of the Lambda layer: this venv also has pandas (for the naive pipeline), which
+    pyarrow would import, and the layer does not."""
+    sys.meta_path.insert(0, _Absent("pandas"))
     import boto3
 
     from csvlake.local import runner

@@ -6,6 +6,8 @@ import functools
 import io
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -13,6 +15,8 @@ import pytest
 
 from csvlake.local import cli
 from support import DATA, check_report
+
+FUNCTION = Path(__file__).parents[2] / "functions" / "ingest"
 
 
 def files_under(root: Path) -> set[str]:
@@ -275,3 +279,21 @@ def test_a_folder_laid_out_like_the_bucket_checks_each_dataset_against_its_contr
     assert f"partial   {inbox}/orders/june.csv  read 2, written 1, rejected 1" in stdout
     assert "contract contracts/orders.yaml: qty.minimum 1" in stdout
     assert json.loads((out / "reports/loose.json").read_text())["validation"] is None
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_the_function_runs_without_pandas(tmp_path, fmt):
+    """The Lambda layer has no pandas (docs/adr/0012). Here a pandas that cannot be imported comes
+    first on the path: pyarrow then does without it, and so must the handler module and the pipeline."""
+    absent = tmp_path / "absent" / "pandas"
+    absent.mkdir(parents=True)
+    (absent / "__init__.py").write_text('raise ImportError("pandas is not in the Lambda layer")\n')
+    script = "import sys, app\nfrom csvlake.local import cli\nsys.exit(cli.main(sys.argv[1:]))"
+    out = tmp_path / "out"
+    argv = ["process", str(DATA / "ptbr_cp1252.csv"), "--format", fmt, "--out", str(out)]
+    env = {"PATH": "", "PYTHONPATH": f"{absent.parent}:{FUNCTION}", "AWS_DEFAULT_REGION": "us-east-1"}
+    done = subprocess.run([sys.executable, "-c", script, *argv], capture_output=True, text=True, env=env, timeout=120)
+
+    assert done.returncode == 0, done.stderr
+    report = check_report(json.loads((out / "reports/ptbr_cp1252.json").read_text()))
+    assert report["status"] == "processed" and report["outputs"]["processed"] == f"processed/ptbr_cp1252.{fmt}"
