@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import pickle
 import shutil
 import tempfile
@@ -32,7 +33,8 @@ class Spill:
     def __init__(self, ncols: int, directory: str | None = None, budget: int | None = None) -> None:
         self.schema = pa.schema([pa.field(str(i), pa.dictionary(pa.int32(), pa.string())) for i in range(ncols)])
         self.budget = budget
-        self._file = None
+        self._file: pa.NativeFile | None = None
+        self._source: pa.NativeFile | None = None
         self._writer: pa.ipc.RecordBatchStreamWriter | None = None
         self.complete = False
         if budget == 0:
@@ -41,8 +43,15 @@ class Spill:
             if self.budget is None:
                 free = shutil.disk_usage(directory or tempfile.gettempdir()).free
                 self.budget = max(0, free - RESERVE_BYTES)
-            # Unlinked at once: the space is freed when the file is closed, even if the process dies.
-            self._file = tempfile.TemporaryFile(dir=directory, prefix="csvlake-spill-")  # noqa: SIM115 (closed by close())
+            # Arrow's own files, which write and read without holding the GIL. Both ends are opened,
+            # then the name unlinked: the space is freed when they close, even if the process dies.
+            fd, path = tempfile.mkstemp(dir=directory, prefix="csvlake-spill-")
+            os.close(fd)
+            try:
+                self._file = pa.OSFile(path, "wb")
+                self._source = pa.OSFile(path, "rb")
+            finally:
+                os.unlink(path)
             self._writer = pa.ipc.new_stream(self._file, self.schema)
         except OSError as exc:
             self._drop(f"no spill file: {exc}")
@@ -81,10 +90,9 @@ class Spill:
 
     def chunks(self) -> Iterator[tuple[Chunk, object]]:
         """The chunks in the order they were added, each column a DictionaryArray, with their extra."""
-        assert self.complete and self._file is not None
-        self._file.seek(0)
+        assert self.complete and self._source is not None
         # Read, not memory-mapped: mapped pages would count towards the process's RSS as they are touched.
-        reader = pa.ipc.open_stream(self._file)
+        reader = pa.ipc.open_stream(self._source)
         while True:
             try:
                 batch, meta = reader.read_next_batch_with_custom_metadata()
@@ -95,9 +103,10 @@ class Spill:
 
     def close(self) -> None:
         self._writer = None
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+        for end in (self._file, self._source):
+            if end is not None:
+                end.close()
+        self._file = self._source = None
 
     def _drop(self, why: str) -> None:
         log.warning("%s; pass 2 will read the object again", why)
