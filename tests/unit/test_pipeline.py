@@ -6,6 +6,7 @@ import csv
 import gzip
 import io
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -13,7 +14,7 @@ from csvlake import types
 from csvlake.config import Config
 from csvlake.events import ObjectRef
 from csvlake.local.fs import DirectoryStore
-from csvlake.pipeline import StoreError, process
+from csvlake.pipeline import StoreError, _encoded, process
 from support import DATA, PT_BR_DIALECT, LocalLake
 
 
@@ -480,3 +481,19 @@ def test_line_numbers_count_the_newlines_in_quoted_fields_and_the_blank_lines(tm
         ["1", 'a "quoted"\r\n; and ;'],
         ["3", "y"],
     ]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1252"])
+def test_a_column_parsed_in_several_chunks_is_encoded_as_one(encoding):
+    """Arrow's parser returns a block's column in pieces; each piece has texts the others lack and
+    texts they share. Encoded, the column reads back as the texts, in order, decoded."""
+    pieces = [["São", "a", "b"], ["b", "c", "São"], [], ["d", "a"]]
+    kind = pa.string() if encoding == "utf-8" else pa.binary()
+    column = pa.chunked_array([pa.array([t.encode(encoding) for t in p], kind) for p in pieces], kind)
+
+    encoded = _encoded(column, encoding)
+
+    assert encoded.dictionary.type == pa.string()
+    assert encoded.to_pylist() == [t for p in pieces for t in p]
+    assert sorted(encoded.dictionary.to_pylist()) == ["São", "a", "b", "c", "d"]
+    assert len(_encoded(pa.chunked_array([], kind), encoding)) == 0

@@ -154,8 +154,10 @@ def _chunks(
 
 
 def _encoded(column: pa.ChunkedArray, encoding: str) -> pa.DictionaryArray:
-    """A parsed column dictionary-encoded, its distinct texts as UTF-8 strings."""
-    encoded = pc.dictionary_encode(column.combine_chunks())
+    """A parsed column dictionary-encoded, its distinct texts as UTF-8 strings. Arrow encodes the
+    chunks of a column against one dictionary that they share, so joining them after encoding
+    joins their indices only, not their texts."""
+    encoded = pc.dictionary_encode(column).combine_chunks()
     if pa.types.is_binary(encoded.dictionary.type):
         return pa.DictionaryArray.from_arrays(encoded.indices, transcoded(encoded.dictionary, encoding))
     return encoded
