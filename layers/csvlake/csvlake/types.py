@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -121,6 +122,14 @@ def nulls_applied(values: pa.Array, is_null: pa.Array | None = None) -> pa.Array
     return pc.if_else(null_tokens(values) if is_null is None else is_null, pa.scalar(None, values.type), values)
 
 
+def _may_hold(texts: pa.Array | pa.ChunkedArray, char: str) -> bool:
+    """Whether some text may hold the ASCII `char`, from the bytes of the texts' data. Those may
+    include bytes of texts sliced away: a false yes costs a pass, never a wrong value."""
+    arrays = texts.chunks if isinstance(texts, pa.ChunkedArray) else [texts]
+    data = [array.buffers()[2] for array in arrays]
+    return any(b is not None and bool((np.frombuffer(b, np.uint8) == ord(char)).any()) for b in data)
+
+
 def _iso(values: pa.ChunkedArray, fmt: Format) -> pa.ChunkedArray:
     """Dates and datetimes rewritten as ISO-8601 text that Arrow's strict cast validates."""
     parts = pc.extract_regex(values, fmt.pattern)
@@ -158,9 +167,11 @@ def convert(values: pa.ChunkedArray, fmt: Format | None, decimal: str) -> pa.Chu
         return values
     text = pc.utf8_trim_whitespace(values)
     if fmt.kind in ("integer", "number"):
-        text = pc.replace_substring(text, "+", "")  # Arrow does not parse a leading + (nor needs 1e+5's)
-        if decimal == ",":
-            text = pc.replace_substring(pc.replace_substring(text, ".", ""), ",", ".")
+        # Arrow parses no leading + (nor needs 1e+5's) and, with a decimal comma, no grouping dots.
+        # A replacement is a pass over every text: made only where some text holds the character.
+        for old, new in (("+", ""), (".", ""), (",", ".")) if decimal == "," else (("+", ""),):
+            if _may_hold(text, old):
+                text = pc.replace_substring(text, old, new)
     if fmt.kind == "boolean":
         lower = pc.utf8_lower(text)
         return pc.or_(pc.equal(lower, "true"), pc.equal(lower, "1"))  # null stays null
