@@ -15,6 +15,7 @@ from csvlake.config import Config
 from csvlake.events import ObjectRef
 from csvlake.local.fs import DirectoryStore
 from csvlake.pipeline import StoreError, _encoded, process
+from csvlake.writer import _csv_ready
 from support import DATA, PT_BR_DIALECT, LocalLake
 
 
@@ -497,3 +498,11 @@ def test_a_column_parsed_in_several_chunks_is_encoded_as_one(encoding):
     assert encoded.to_pylist() == [t for p in pieces for t in p]
     assert sorted(encoded.dictionary.to_pylist()) == ["São", "a", "b", "c", "d"]
     assert len(_encoded(pa.chunked_array([], kind), encoding)) == 0
+
+
+def test_formula_cells_are_told_by_their_first_character_in_slices_with_nulls_and_empties():
+    texts = ["ok", "=1", None, "", "\tx", "\rx", "é=", "-", "a-", "@b", "+"]
+    values = pa.array(["=hidden", *texts, "+hidden"]).slice(1, len(texts))
+
+    assert _csv_ready(values).to_pylist() == ["ok", "'=1", None, "", "'\tx", "'\rx", "é=", "'-", "a-", "'@b", "'+"]
+    assert _csv_ready(pa.array(["", None])).to_pylist() == ["", None]

@@ -17,7 +17,7 @@ from .reader import BadRow
 # Rows joined into CSV text at a time, from a chunk's formatted distinct values.
 CSV_SLICE_ROWS = 16384
 # OWASP CSV injection: spreadsheets run cells that start with these as formulas.
-FORMULA_START = r"^[=+\-@\t\r]"
+FORMULA_START = np.frombuffer(b"=+-@\t\r", np.uint8)
 
 
 def _csv_ready(values: pa.Array) -> pa.Array:
@@ -29,10 +29,20 @@ def _csv_ready(values: pa.Array) -> pa.Array:
             pc.cast(values, pa.timestamp("s", values.type.tz), safe=False), f"%Y-%m-%dT%H:%M:%S{zone}"
         )
         return pc.if_else(whole, seconds, pc.strftime(values, f"%Y-%m-%dT%H:%M:%S{zone}"))
-    if pa.types.is_string(values.type):
-        risky = pc.match_substring_regex(values, FORMULA_START)
-        return pc.if_else(risky, pc.binary_join_element_wise("'", values, ""), values)
+    if pa.types.is_string(values.type) and (risky := _formula_like(values)).any():
+        return pc.if_else(pa.array(risky), pc.binary_join_element_wise("'", values, ""), values)
     return values
+
+
+def _formula_like(values: pa.StringArray) -> np.ndarray:
+    """Where a text starts with a character of FORMULA_START: its first byte, looked up in numpy."""
+    offsets = np.frombuffer(values.buffers()[1], np.int32, len(values) + 1, values.offset * 4)
+    data = values.buffers()[2]
+    if data is None or len(data) == 0:
+        return np.zeros(len(values), bool)
+    starts = offsets[:-1]
+    first = np.frombuffer(data, np.uint8)[np.minimum(starts, len(data) - 1)]
+    return (offsets[1:] > starts) & np.isin(first, FORMULA_START)
 
 
 def _csv_texts(values: pa.Array, last: bool) -> pa.Array:
