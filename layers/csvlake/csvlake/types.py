@@ -122,7 +122,7 @@ def nulls_applied(values: pa.Array, is_null: pa.Array | None = None) -> pa.Array
     return pc.if_else(null_tokens(values) if is_null is None else is_null, pa.scalar(None, values.type), values)
 
 
-def _may_hold(texts: pa.Array | pa.ChunkedArray, char: str) -> bool:
+def may_hold(texts: pa.Array | pa.ChunkedArray, char: str) -> bool:
     """Whether some text may hold the ASCII `char`, from the bytes of the texts' data. Those may
     include bytes of texts sliced away: a false yes costs a pass, never a wrong value."""
     arrays = texts.chunks if isinstance(texts, pa.ChunkedArray) else [texts]
@@ -170,7 +170,7 @@ def convert(values: pa.ChunkedArray, fmt: Format | None, decimal: str) -> pa.Chu
         # Arrow parses no leading + (nor needs 1e+5's) and, with a decimal comma, no grouping dots.
         # A replacement is a pass over every text: made only where some text holds the character.
         for old, new in (("+", ""), (".", ""), (",", ".")) if decimal == "," else (("+", ""),):
-            if _may_hold(text, old):
+            if may_hold(text, old):
                 text = pc.replace_substring(text, old, new)
     if fmt.kind == "boolean":
         lower = pc.utf8_lower(text)

@@ -13,6 +13,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .reader import BadRow
+from .types import may_hold
 
 # Rows joined into CSV text at a time, from a chunk's formatted distinct values.
 CSV_SLICE_ROWS = 16384
@@ -50,7 +51,8 @@ def _csv_texts(values: pa.Array, last: bool) -> pa.Array:
     other types as Arrow casts them to text, nulls empty; the last column's fields end the row."""
     values = _csv_ready(values)
     if pa.types.is_string(values.type):
-        values = pc.binary_join_element_wise('"', pc.replace_substring(values, '"', '""'), '"', "")
+        quoted = pc.replace_substring(values, '"', '""') if may_hold(values, '"') else values
+        values = pc.binary_join_element_wise('"', quoted, '"', "")
     else:
         values = pc.cast(values, pa.string())
     values = pc.fill_null(values, "")
