@@ -14,7 +14,7 @@ from csvlake import types
 from csvlake.config import Config
 from csvlake.events import ObjectRef
 from csvlake.local.fs import DirectoryStore
-from csvlake.pipeline import StoreError, _encoded, process
+from csvlake.pipeline import StoreError, _encoded, block_size, process
 from csvlake.writer import _csv_ready
 from support import DATA, PT_BR_DIALECT, LocalLake
 
@@ -506,3 +506,11 @@ def test_formula_cells_are_told_by_their_first_character_in_slices_with_nulls_an
 
     assert _csv_ready(values).to_pylist() == ["ok", "'=1", None, "", "'\tx", "'\rx", "é=", "'-", "a-", "'@b", "'+"]
     assert _csv_ready(pa.array(["", None])).to_pylist() == ["", None]
+
+
+def test_wide_files_are_read_in_bigger_blocks_up_to_three():
+    config = Config(block_size=1000)
+
+    sizes = [block_size(config, ncols) for ncols in (1, 99, 100, 250, 300, 5000)]
+
+    assert sizes == [1000, 1000, 1000, 2000, 3000, 3000]
