@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 import random
 import statistics
+from collections import Counter
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
@@ -43,7 +45,7 @@ def test_distinct_and_top_are_exact_for_small_cardinality():
 
     assert report["distinct"] == 4 and report["distinct_exact"] is True
     assert report["top"][:3] == [{"value": "a", "count": 5}, {"value": "b", "count": 3}, {"value": "c", "count": 3}]
-    assert report["top_exact"] is True
+    assert report["top_exact"] is True and report["top_undercount"] == 0
     assert report["mean"] is None
 
 
@@ -57,6 +59,48 @@ def test_high_cardinality_distinct_is_estimated_within_its_error_bound_and_heavy
     assert abs(report["distinct"] - (n + 1)) / (n + 1) < 5 / math.sqrt(DISTINCT_K)
     assert report["top_exact"] is False and len(values) > TOP_KEEP
     assert report["top"][0] == {"value": "hot", "count": 500}
+
+
+def test_top_counts_are_at_most_the_reported_undercount_below_the_truth():
+    # GIVEN 40,000 values, over 10,000 distinct: a long uniform tail and a few heavy hitters, in
+    # chunks of 4,000 rows with over 2,000 distinct values each, so every chunk's list is cut
+    rng = random.Random(5)
+    values = [
+        f"v{rng.randint(1, 12_000)}" if rng.random() < 0.6 else f"h{min(int(rng.paretovariate(1.0)), 5000)}"
+        for _ in range(40_000)
+    ]
+    summary = ColumnSummary("string")
+    for start in range(0, len(values), 4000):
+        counts = pc.value_counts(pa.array(values[start : start + 4000]))
+        summary.update(counts.field("values"), counts.field("counts").to_numpy(), 0)
+    report = summary.as_report()
+    truth = Counter(values)
+
+    # THEN the counts are approximate, each within the bound and never above the truth
+    bound = report["top_undercount"]
+    assert report["top_exact"] is False and 0 < bound < 200
+    for value, count in summary.top.items():
+        assert truth[value] - bound <= count <= truth[value]
+    # AND every value more frequent than the bound is kept, so the top five are the true top five
+    assert {v for v, n in truth.items() if n > bound} <= set(summary.top)
+    assert [t["value"] for t in report["top"]] == [v for v, _ in truth.most_common(5)]
+
+
+def test_a_value_cut_from_the_merged_list_and_seen_again_is_short_by_at_most_the_undercount():
+    def chunk(counts: dict[str, int]) -> tuple[pa.Array, np.ndarray]:
+        return pa.array(list(counts)), np.array(list(counts.values()))
+
+    summary = ColumnSummary("string")
+    regulars = {f"a{i}": 5 for i in range(TOP_KEEP)}
+    summary.update(*chunk(regulars), 0)
+    # x (4) and 1,000 values seen once: the chunk's list is cut (a single-count value goes), then the
+    # merged list is cut back to the a's, and x goes with it
+    summary.update(*chunk({"x": 4, **{f"b{i}": 1 for i in range(TOP_KEEP)}}), 0)
+    # x again (10): it is kept this time, an a goes instead
+    summary.update(*chunk({"x": 10}), 0)
+
+    assert summary.top["x"] == 10  # of 14
+    assert summary.as_report()["top_undercount"] == 1 + 4 + 5
 
 
 def test_text_hashes_depend_on_the_text_only_and_tell_texts_apart():

@@ -169,7 +169,11 @@ def _columns(columns: list[dict]) -> str:
             f'<td class="n">{e(distinct)}</td><td>{_value(c["min"])}</td><td>{_value(c["max"])}</td>'
             f'<td class="n">{_number(c["mean"])}</td><td class="n">{_number(c["std"])}</td></tr>'
         )
-        note = "" if c["top_exact"] else "<figcaption>Counts are approximate (merged per chunk).</figcaption>"
+        note = ""
+        if not c["top_exact"]:
+            bound = c.get("top_undercount")  # absent from reports written before it existed
+            within = f": each may be up to {_count(bound)} below the true count" if bound else ""
+            note = f"<figcaption>Counts are approximate (merged per chunk){within}.</figcaption>"
         charts.append(f"<figure><h3><code>{e(c['name'])}</code></h3>{_chart(c)}{note}</figure>")
     return (
         "<h2>Columns</h2><table><caption>Statistics of every column in the processed copy. "

@@ -133,6 +133,9 @@ class ColumnSummary:
     distinct_exact: bool = True
     top: dict[Any, int] = field(default_factory=dict)
     top_exact: bool = True
+    # How far below its true count a count in `top` may be: the sum of the largest count left out at
+    # each cut, since a value left out at a cut loses at most that much (0 while nothing was cut).
+    top_undercount: int = 0
     sample_keys: np.ndarray = field(default_factory=lambda: np.empty(0, np.uint64))
     sample_values: np.ndarray = field(default_factory=lambda: np.empty(0, np.float64))
     sampled_all: bool = True
@@ -214,14 +217,18 @@ class ColumnSummary:
     def _merge_top(self, values: pa.Array, counts: np.ndarray) -> None:
         if len(values) > TOP_KEEP:
             self.top_exact = False
-            keep = np.argpartition(-counts, TOP_KEEP)[:TOP_KEEP]
+            order = np.argpartition(-counts, TOP_KEEP)
+            self.top_undercount += int(counts[order[TOP_KEEP:]].max())
+            keep = order[:TOP_KEEP]
             values, counts = values.take(pa.array(keep)), counts[keep]
         for value, count in zip(values.to_pylist(), counts.tolist()):
             self.top[value] = self.top.get(value, 0) + count
         if len(self.top) > TOP_KEEP:
             self.top_exact = False
             # Highest counts first; ties keep their order (reverse=True keeps sort stability).
-            self.top = dict(sorted(self.top.items(), key=itemgetter(1), reverse=True)[:TOP_KEEP])
+            ranked = sorted(self.top.items(), key=itemgetter(1), reverse=True)
+            self.top_undercount += ranked[TOP_KEEP][1]
+            self.top = dict(ranked[:TOP_KEEP])
 
     @property
     def distinct(self) -> int:
@@ -244,6 +251,7 @@ class ColumnSummary:
             "std": _rounded(math.sqrt(self.m2 / (self.count - 1))) if numeric and self.count > 1 else None,
             "top": [{"value": json_value(v), "count": c} for v, c in top],
             "top_exact": self.top_exact,
+            "top_undercount": self.top_undercount,
             **self._quantiles(numeric),
         }
 
