@@ -133,8 +133,9 @@ class ColumnSummary:
     distinct_exact: bool = True
     top: dict[Any, int] = field(default_factory=dict)
     top_exact: bool = True
-    # How far below its true count a count in `top` may be: the sum of the largest count left out at
-    # each cut, since a value left out at a cut loses at most that much (0 while nothing was cut).
+    # How far below its true count a count in `top` may be, per way its value is written: the sum of
+    # the largest count left out at each cut, since an entry left out at a cut loses at most that much
+    # (0 while nothing was cut).
     top_undercount: int = 0
     sample_keys: np.ndarray = field(default_factory=lambda: np.empty(0, np.uint64))
     sample_values: np.ndarray = field(default_factory=lambda: np.empty(0, np.float64))
@@ -215,6 +216,9 @@ class ColumnSummary:
         self.hashes = merged[:DISTINCT_K]
 
     def _merge_top(self, values: pa.Array, counts: np.ndarray) -> None:
+        # A chunk's values come one per text, so a value written in several ways (1 and +1) has an entry
+        # for each, and a cut can take each of them: it then loses up to that many times the cut's
+        # largest. Grouping them first would cost ~4 ms per chunk of a numeric column of 100,000 values.
         if len(values) > TOP_KEEP:
             self.top_exact = False
             order = np.argpartition(-counts, TOP_KEEP)
