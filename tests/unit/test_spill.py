@@ -6,6 +6,7 @@ import pytest
 
 from csvlake.config import Config
 from csvlake.local.fs import DirectoryStore
+from csvlake.spill import Spill
 from support import LocalLake
 
 FILES = ("bad_rows.csv", "ptbr_cp1252.csv", "crlf_quoted.csv", "stray_quote.csv", "types.csv", "formulas.csv")
@@ -61,3 +62,18 @@ def test_a_spill_beyond_its_budget_is_dropped_and_the_object_read_again(tmp_path
     assert lake.store.opened == {"raw/big.csv": 2}
     assert report["rows"]["written"] == 5000
     assert outputs(lake, report) == outputs(reference, reference.ingest("big.csv", data=data))
+
+
+def test_the_spill_file_has_no_name_while_in_use_and_is_gone_after_close(tmp_path):
+    spill = Spill(3, directory=str(tmp_path))
+    assert spill.active and list(tmp_path.iterdir()) == []
+    spill.close()
+    assert not spill.active and list(tmp_path.iterdir()) == []
+
+
+def test_a_spill_directory_that_cannot_be_written_means_no_spill_and_no_file_left(tmp_path):
+    missing = tmp_path / "missing"
+
+    spill = Spill(3, directory=str(missing))
+
+    assert not spill.active and not spill.complete and not missing.exists()

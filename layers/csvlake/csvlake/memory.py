@@ -21,6 +21,7 @@ def configure() -> str:
     os.environ.setdefault("JE_ARROW_MALLOC_CONF", "narenas:1")
     with contextlib.suppress(NotImplementedError):  # a pyarrow built without jemalloc keeps its default
         pa.set_memory_pool(pa.jemalloc_memory_pool())
-    with contextlib.suppress(OSError, AttributeError):  # not glibc (musl, macOS): its own defaults
+    # Not glibc (musl, macOS: no mallopt; Windows: no CDLL(None)): the C library's own defaults.
+    with contextlib.suppress(OSError, AttributeError, TypeError):
         ctypes.CDLL(None).mallopt(M_ARENA_MAX, 2)
     return pa.default_memory_pool().backend_name

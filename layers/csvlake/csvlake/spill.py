@@ -9,6 +9,7 @@ the free space, or a write error), the spill is dropped and pass 2 reads the obj
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import os
@@ -35,6 +36,7 @@ class Spill:
         self.budget = budget
         self._file: pa.NativeFile | None = None
         self._source: pa.NativeFile | None = None
+        self._path: str | None = None  # while the file still has a name (Windows, until close())
         self._writer: pa.ipc.RecordBatchStreamWriter | None = None
         self.complete = False
         if budget == 0:
@@ -45,13 +47,13 @@ class Spill:
                 self.budget = max(0, free - RESERVE_BYTES)
             # Arrow's own files, which write and read without holding the GIL. Both ends are opened,
             # then the name unlinked: the space is freed when they close, even if the process dies.
-            fd, path = tempfile.mkstemp(dir=directory, prefix="csvlake-spill-")
+            fd, self._path = tempfile.mkstemp(dir=directory, prefix="csvlake-spill-")
             os.close(fd)
-            try:
-                self._file = pa.OSFile(path, "wb")
-                self._source = pa.OSFile(path, "rb")
-            finally:
-                os.unlink(path)
+            self._file = pa.OSFile(self._path, "wb")
+            self._source = pa.OSFile(self._path, "rb")
+            with contextlib.suppress(OSError):  # Windows keeps the name of an open file: close() removes it
+                os.unlink(self._path)
+                self._path = None
             self._writer = pa.ipc.new_stream(self._file, self.schema)
         except OSError as exc:
             self._drop(f"no spill file: {exc}")
@@ -107,6 +109,10 @@ class Spill:
             if end is not None:
                 end.close()
         self._file = self._source = None
+        if self._path is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self._path)
+            self._path = None
 
     def _drop(self, why: str) -> None:
         log.warning("%s; pass 2 will read the object again", why)
