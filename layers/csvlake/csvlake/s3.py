@@ -20,9 +20,9 @@ from .pipeline import ObjectGone, StoreError, Superseded
 # smaller parts also leave less to send after the last chunk (0.6 -> 0.45 s on a 170 MB output here).
 TRANSFER = TransferConfig(multipart_threshold=16 * 1024**2, multipart_chunksize=8 * 1024**2, max_concurrency=4)
 # Standard retry mode retries throttling, 5xx and connection errors with backoff (boto3 docs).
-# Payloads unsigned: over HTTPS with a checksum (S3 on AWS) botocore already sends them so, with the
-# CRC32 checksum guarding the bytes; this only stops it hashing every byte with SHA-256 for
-# plain-HTTP endpoints (a local S3), ~0.3 s of CPU per 150 MB here (docs/adr/0013-fourth-round-less-cpu.md).
+# Payloads unsigned: over HTTPS botocore already sends uploads so, their checksum guarding the bytes;
+# this stops it hashing every uploaded byte with SHA-256 for plain-HTTP endpoints (a local S3), ~0.4 s
+# of CPU per 150 MB here, and leaves small requests unsigned too (docs/adr/0013-fourth-round-less-cpu.md).
 CLIENT_CONFIG = BotoConfig(
     retries={"total_max_attempts": 5, "mode": "standard"},
     connect_timeout=10,
