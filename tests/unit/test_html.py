@@ -200,7 +200,8 @@ def test_only_the_first_100_errors_are_listed_and_the_page_says_so(lake):
 
 
 def test_estimated_distinct_counts_are_marked(lake):
-    data = b"n,flag\n" + b"".join(b"%d,%s\n" % (i, b"yes" if i % 3 else b"no") for i in range(12_000))
+    # 60,000 values of n: more than a 2-column file's top counts exactly (top_limit: 50,000)
+    data = b"n,flag\n" + b"".join(b"%d,%s\n" % (i, b"yes" if i % 3 else b"no") for i in range(60_000))
     report = lake.ingest("many_values.csv", data)
     assert not report["columns"][0]["distinct_exact"] and report["columns"][1]["distinct_exact"]
     page = Page(render(report))
@@ -208,7 +209,7 @@ def test_estimated_distinct_counts_are_marked(lake):
     check_page(page, report)
     rows = page.section("Columns").one("tbody").all("tr")
     assert rows[0].all("td")[4].text.startswith("≈") and rows[1].all("td")[4].text == "2"
-    # The 12,000 values of n were cut to 1,000, each seen once: a count may be 1 short.
+    # The 60,000 values of n were cut to 1,000, each seen once: a count may be 1 short.
     assert report["columns"][0]["top_undercount"] == 1 and report["columns"][1]["top_undercount"] == 0
     captions = [[c.text for c in f.all("figcaption")] for f in page.section("Most frequent values").all("figure")]
     assert captions == [["Counts are approximate (merged per chunk): each may be up to 1 below the true count."], []]

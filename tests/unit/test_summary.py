@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from csvlake.summary import DISTINCT_K, TOP_KEEP, ColumnSummary, hash64
+from csvlake.summary import DISTINCT_K, TOP_KEEP, ColumnSummary, hash64, top_limit
 
 
 def summarise(kind: str, values: list, chunk: int) -> dict:
@@ -118,6 +118,27 @@ def test_a_number_written_in_several_ways_may_lose_the_undercount_once_per_way()
     assert report["top_exact"] is False and report["top_undercount"] == 3
     ways, truth, counted = 7, 14, summary.top.get(0.0, 0)
     assert counted == 0 and truth - counted <= ways * report["top_undercount"]
+
+
+def test_top_is_exact_up_to_the_column_s_limit_then_cut_with_a_bound():
+    # GIVEN 3,650 values (ten years of days) in chunks of 2,000 rows, over 1,000 distinct in each
+    rng = random.Random(8)
+    values = [f"day {rng.randrange(3650)}" for _ in range(20_000)]
+    assert len(set(values[:2000])) > TOP_KEEP
+    summary = ColumnSummary("string", top_limit=top_limit(20))  # 5,000 values, as in a 20-column file
+    for start in range(0, len(values), 2000):
+        counts = pc.value_counts(pa.array(values[start : start + 2000]))
+        summary.update(counts.field("values"), counts.field("counts").to_numpy(), 0)
+
+    # THEN every count is exact
+    assert summary.top_exact and summary.top == Counter(values) and summary.top_undercount == 0
+
+    # WHEN the column goes past its limit THEN the list is cut to TOP_KEEP values, with a bound
+    more = [f"x{i}" for i in range(2000)]
+    counts = pc.value_counts(pa.array(more))
+    summary.update(counts.field("values"), counts.field("counts").to_numpy(), 0)
+    assert not summary.top_exact and len(summary.top) == TOP_KEEP and summary.top_undercount >= 1
+    assert [top_limit(n) for n in (1, 10, 100, 1000)] == [100_000, 10_000, 1000, 1000]
 
 
 def test_text_hashes_depend_on_the_text_only_and_tell_texts_apart():

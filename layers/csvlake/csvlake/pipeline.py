@@ -35,7 +35,7 @@ from .reader import MAX_RECORD_BYTES, BadRow, Chunk, ReadError, read_rows
 from .report import Report, RowError, to_json
 from .spill import Spill
 from .streams import GZIP_MAGIC, StreamError, gunzip, peek, prefetched, read_pieces, single_byte, to_utf8, transcoded
-from .summary import ColumnSummary, mix
+from .summary import ColumnSummary, mix, top_limit
 from .validate import ColumnRules, Validation
 from .writer import Pipelined, ProcessedWriter, RejectedWriter
 
@@ -313,7 +313,9 @@ def _write(
     bucket = report.outputs["bucket"]
     validation = plan.validation
     decimal = found.dialect.decimal
-    summaries = [ColumnSummary(types.kind(plan.formats[i])) for i in plan.written]
+    summaries = [
+        ColumnSummary(types.kind(plan.formats[i]), top_limit=top_limit(len(plan.written))) for i in plan.written
+    ]
     arrow_types = [types.arrow_type(plan.formats[i]) for i in plan.written]
     content_type = "text/csv; charset=utf-8" if config.output_format == "csv" else "application/vnd.apache.parquet"
     if found.spill is not None and found.spill.complete:

@@ -16,14 +16,23 @@ import pyarrow.compute as pc
 # Distinct counts are exact below this many values, then estimated from the K smallest 64-bit hashes
 # (a KMV sketch: relative standard error about 1/sqrt(K - 2), ~1.1%).
 DISTINCT_K = 8192
-# Value counts kept per chunk and across the file for `top`; exact while a column has fewer values.
+# Value counts kept per chunk and across the file for `top`, once a column has more distinct values
+# than it counts exactly (top_limit).
 TOP_KEEP = 1000
+# `top` counts every value exactly while the file's columns have at most this many distinct values
+# between them, shared evenly: 10,000 per column in a file of 10 columns, and never fewer than TOP_KEEP.
+TOP_EXACT_VALUES = 100_000
 # Quantiles come from the values of the QUANTILE_SAMPLE rows whose hashed row numbers are smallest:
 # a uniform sample that merges across chunks and is the same on every run (exact up to that many
 # rows; beyond, a rank error of about 1/sqrt(QUANTILE_SAMPLE) = 1%).
 QUANTILE_SAMPLE = 10_000
 TOP_REPORTED = 5
 TEXT_LIMIT = 200
+
+
+def top_limit(columns: int) -> int:
+    """How many distinct values a column's `top` counts exactly, in a file of `columns` columns."""
+    return max(TOP_KEEP, TOP_EXACT_VALUES // max(1, columns))
 
 
 def mix(bits: np.ndarray) -> np.ndarray:
@@ -137,6 +146,7 @@ class ColumnSummary:
     # the largest count left out at each cut, since an entry left out at a cut loses at most that much
     # (0 while nothing was cut).
     top_undercount: int = 0
+    top_limit: int = TOP_KEEP
     sample_keys: np.ndarray = field(default_factory=lambda: np.empty(0, np.uint64))
     sample_values: np.ndarray = field(default_factory=lambda: np.empty(0, np.float64))
     sampled_all: bool = True
@@ -219,7 +229,7 @@ class ColumnSummary:
         # A chunk's values come one per text, so a value written in several ways (1 and +1) has an entry
         # for each, and a cut can take each of them: it then loses up to that many times the cut's
         # largest. Grouping them first would cost ~4 ms per chunk of a numeric column of 100,000 values.
-        if len(values) > TOP_KEEP:
+        if len(values) > (self.top_limit if self.top_exact else TOP_KEEP):
             self.top_exact = False
             order = np.argpartition(-counts, TOP_KEEP)
             self.top_undercount += int(counts[order[TOP_KEEP:]].max())
@@ -227,7 +237,7 @@ class ColumnSummary:
             values, counts = values.take(pa.array(keep)), counts[keep]
         for value, count in zip(values.to_pylist(), counts.tolist()):
             self.top[value] = self.top.get(value, 0) + count
-        if len(self.top) > TOP_KEEP:
+        if len(self.top) > (self.top_limit if self.top_exact else TOP_KEEP):
             self.top_exact = False
             # Highest counts first; ties keep their order (reverse=True keeps sort stability).
             ranked = sorted(self.top.items(), key=itemgetter(1), reverse=True)
