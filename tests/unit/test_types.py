@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import random
+
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from csvlake import types
@@ -106,3 +109,20 @@ def test_numbers_convert_alike_whichever_signs_and_separators_a_slice_holds(deci
     for start, stop in [(0, 5), (1, 2), (3, 5), (4, 5), (0, 1)]:
         assert types.convert(whole.slice(start, stop - start), number, decimal).to_pylist() == numbers[start:stop]
         assert types.convert(pa.array(texts[start:stop]), number, decimal).to_pylist() == numbers[start:stop]
+
+
+def test_null_tokens_are_found_alike_in_texts_with_and_without_blanks_case_or_non_ascii():
+    """null_tokens looks only at short texts when no text has a blank, control or non-ASCII byte;
+    whatever the texts, it must find what trimming, lowercasing and comparing every text finds."""
+    rnd = random.Random(4)
+    pieces = ["NA", "na", "N/A", "null", "NULL", "None", "nan", "#N/A", "nil", "", "0", "12", "1,5", "abcd", "nulls"]
+    padding = ["", " ", "\t", "\u00a0", "é", "\x01"]
+    for _ in range(300):
+        texts = [rnd.choice(padding) + rnd.choice(pieces) + rnd.choice(padding) for _ in range(rnd.randint(0, 12))]
+        if rnd.random() < 0.5:  # no padding at all: the short-text path
+            texts = [rnd.choice(pieces) for _ in texts]
+        start = rnd.randint(0, len(texts))
+        for values in (pa.array(texts, pa.string()), pa.array(texts, pa.string()).slice(start)):
+            expected = pc.is_in(pc.utf8_lower(pc.utf8_trim_whitespace(values)), value_set=types.NULL_TOKENS)
+            assert types.null_tokens(values).to_pylist() == expected.to_pylist(), values.to_pylist()
+    assert types.null_tokens(pa.array(["NA", None, "x"])).to_pylist() == [True, False, False]
