@@ -147,10 +147,21 @@ def single_byte(encoding: str) -> bool:
     return _utf8_lengths(encoding) is not None
 
 
+def text_offsets(values: pa.Array) -> np.ndarray:
+    """Where each text of a string or binary array starts in its data buffer, and where the last ends."""
+    if pa.types.is_large_string(values.type) or pa.types.is_large_binary(values.type):
+        width = np.int64
+    elif pa.types.is_string(values.type) or pa.types.is_binary(values.type):
+        width = np.int32
+    else:
+        raise TypeError(f"not texts: {values.type}")
+    return np.frombuffer(values.buffers()[1], width, len(values) + 1, values.offset * np.dtype(width).itemsize)
+
+
 def transcoded(values: pa.Array, encoding: str) -> pa.Array:
     """Binary texts in a single-byte `encoding` as UTF-8 strings, read as to_utf8 reads them. Used
     on a chunk's distinct texts: far fewer bytes than the file's, and ASCII ones are only relabelled."""
-    offsets = np.frombuffer(values.buffers()[1], np.int32, len(values) + 1, values.offset * 4)
+    offsets = text_offsets(values)
     data = np.frombuffer(values.buffers()[2], np.uint8)[offsets[0] : offsets[-1]]
     if not len(data) or data.max() < 0x80:
         return values.view(pa.string())

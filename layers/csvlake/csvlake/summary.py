@@ -13,6 +13,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .streams import text_offsets
+
 # Distinct counts are exact below this many values, then estimated from the K smallest 64-bit hashes
 # (a KMV sketch: relative standard error about 1/sqrt(K - 2), ~1.1%).
 DISTINCT_K = 8192
@@ -71,16 +73,8 @@ def _text_hash(values: pa.Array) -> np.ndarray:
     Texts are ordered by their number of words, longest first, so that the texts still hashing at
     word j are a prefix of that order: one numpy pass per word position, none per text.
     """
-    if pa.types.is_large_string(values.type):
-        offset_type = np.int64
-    elif pa.types.is_string(values.type):
-        offset_type = np.int32
-    else:
-        raise TypeError(f"cannot hash values of type {values.type}")
-    _, offsets_buffer, data_buffer = values.buffers()
-    offsets = np.frombuffer(
-        offsets_buffer, offset_type, len(values) + 1, values.offset * np.dtype(offset_type).itemsize
-    ).astype(np.int64)
+    offsets = text_offsets(values).astype(np.int64)
+    data_buffer = values.buffers()[2]
     starts, lengths = offsets[:-1], np.diff(offsets)
     data = np.frombuffer(data_buffer, np.uint8) if data_buffer is not None else np.zeros(0, np.uint8)
     # Zero bytes after the data: reading a whole word at the last string's end stays in bounds.

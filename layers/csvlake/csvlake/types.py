@@ -17,6 +17,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .streams import text_offsets
+
 NULL_TOKENS = pa.array(["", "na", "n/a", "null", "none", "nan", "#n/a", "nil"])
 LONGEST_TOKEN = max(len(token.encode()) for token in NULL_TOKENS.to_pylist())
 INT64_MAX = 2**63 - 1
@@ -120,7 +122,7 @@ def null_tokens(values: pa.Array) -> pa.Array:
     # Texts without a blank, control or non-ASCII byte have nothing to trim and only ASCII case: just
     # those as short as a token need a look (in most columns few or none; 2-3 ms less per 100,000).
     if octets is not None and not (octets <= 32).any() and not (octets >= 128).any():
-        offsets = np.frombuffer(values.buffers()[1], np.int32, len(values) + 1, values.offset * 4)
+        offsets = text_offsets(values)
         short = np.flatnonzero(np.diff(offsets) <= LONGEST_TOKEN)
         is_null = np.zeros(len(values), bool)
         if len(short):

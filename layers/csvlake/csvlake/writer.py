@@ -13,6 +13,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .reader import BadRow
+from .streams import text_offsets
 from .types import may_hold
 
 # Rows joined into CSV text at a time, from a chunk's formatted distinct values.
@@ -37,7 +38,7 @@ def _csv_ready(values: pa.Array) -> pa.Array:
 
 def _formula_like(values: pa.StringArray) -> np.ndarray:
     """Where a text starts with a character of FORMULA_START: its first byte, looked up in numpy."""
-    offsets = np.frombuffer(values.buffers()[1], np.int32, len(values) + 1, values.offset * 4)
+    offsets = text_offsets(values)
     data = values.buffers()[2]
     if data is None or len(data) == 0:
         return np.zeros(len(values), bool)
@@ -84,7 +85,7 @@ class ProcessedWriter:
         for start in range(0, len(columns[0]), CSV_SLICE_ROWS):
             fields = [t.take(c.indices.slice(start, CSV_SLICE_ROWS)) for t, c in zip(texts, columns)]
             rows = pc.binary_join_element_wise(*fields, ",")
-            offsets = np.frombuffer(rows.buffers()[1], np.int32, len(rows) + 1, rows.offset * 4)
+            offsets = text_offsets(rows)
             self._stream.write(rows.buffers()[2][offsets[0] : offsets[-1]])
 
     def close(self) -> None:
