@@ -223,7 +223,7 @@ class ColumnSummary:
         # A chunk's values come one per text, so a value written in several ways (1 and +1) has an entry
         # for each, and a cut can take each of them: it then loses up to that many times the cut's
         # largest. Grouping them first would cost ~4 ms per chunk of a numeric column of 100,000 values.
-        if len(values) > (self.top_limit if self.top_exact else TOP_KEEP):
+        if len(values) > self._top_room:
             self.top_exact = False
             order = np.argpartition(-counts, TOP_KEEP)
             self.top_undercount += int(counts[order[TOP_KEEP:]].max())
@@ -231,12 +231,17 @@ class ColumnSummary:
             values, counts = values.take(pa.array(keep)), counts[keep]
         for value, count in zip(values.to_pylist(), counts.tolist()):
             self.top[value] = self.top.get(value, 0) + count
-        if len(self.top) > (self.top_limit if self.top_exact else TOP_KEEP):
+        if len(self.top) > self._top_room:
             self.top_exact = False
             # Highest counts first; ties keep their order (reverse=True keeps sort stability).
             ranked = sorted(self.top.items(), key=itemgetter(1), reverse=True)
             self.top_undercount += ranked[TOP_KEEP][1]
             self.top = dict(ranked[:TOP_KEEP])
+
+    @property
+    def _top_room(self) -> int:
+        """Values `top` may hold: every one while it is exact, TOP_KEEP once it has been cut."""
+        return self.top_limit if self.top_exact else TOP_KEEP
 
     @property
     def distinct(self) -> int:
