@@ -20,6 +20,8 @@ import urllib.parse
 import uuid
 from pathlib import Path
 
+import layer_imports
+
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "region_name": "us-east-1"}
 
 
@@ -64,22 +66,12 @@ def s3_put_event(bucket: str, key: str, size: int, etag: str) -> dict:
     }
 
 
-class _Absent:
-    """An import finder under which a package cannot be imported, as where it is not installed."""
-
-    def __init__(self, package: str) -> None:
-        self.package = package
-
-    def find_spec(self, name: str, path=None, target=None) -> None:
-        if name.partition(".")[0] == self.package:
-            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-
-
 def csvlake(endpoint: str, bucket: str, key: str) -> dict:
     """csvlake's Lambda handler, loaded from functions/ingest/app.py, called with an S3 PUT event.
-    With the packages of the Lambda layer: this venv also has pandas (for the naive pipeline), which
-    pyarrow would import, and the layer does not."""
-    sys.meta_path.insert(0, _Absent("pandas"))
+    LAMBDA_TASK_ROOT is set, as the Lambda runtime sets it: outside Lambda the X-Ray SDK, which the
+    Tracer imports, starts a sampler with a botocore session and X-Ray client of its own (9 MB), and
+    in Lambda it does not (docs/adr/0014)."""
+    os.environ.setdefault("LAMBDA_TASK_ROOT", str(Path(__file__).resolve().parent.parent / "functions/ingest"))
     import boto3
 
     from csvlake.local import runner
@@ -99,7 +91,8 @@ def csvlake(endpoint: str, bucket: str, key: str) -> dict:
 
 
 def naive(endpoint: str, bucket: str, key: str) -> dict:
-    """The seed's way: download_file → read_csv → describe → to_csv → upload_file."""
+    """The seed's way: download_file → read_csv → describe → to_csv → upload_file. As if pandas were
+    added to the function's layer."""
     import boto3
     import pandas as pd
 
@@ -177,6 +170,8 @@ def main() -> None:
     if args.cpus:
         # Before any import: the thread pools of pyarrow and boto3 then run on these CPUs only.
         os.sched_setaffinity(0, {int(c) for c in args.cpus.split(",")})
+    # Every pipeline imports what the function on Lambda could, and the naive one pandas as well.
+    layer_imports.install(*(["pandas"] if args.what == "naive" else []))
     result = {"csvlake": csvlake, "naive": naive, "floor": floor}[args.what](args.endpoint, args.bucket, args.key)
     result["peak_rss_mb"] = status_mb("VmHWM")
     result["cpus"] = sorted(os.sched_getaffinity(0))
