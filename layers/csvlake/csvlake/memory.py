@@ -1,5 +1,6 @@
-"""The process's allocators, set once when the pipeline is imported: fewer arenas, so that memory
-one thread frees is memory the next allocation reuses (docs/adr/0010-memory.md, 0012)."""
+"""The process's allocators: fewer arenas, and freed memory handed back to the system within half a
+second, so that the peak RSS is what the work holds, not what it once held (docs/adr/0010-memory.md,
+0012, 0014)."""
 
 from __future__ import annotations
 
@@ -7,18 +8,29 @@ import contextlib
 import ctypes
 import os
 
-import pyarrow as pa
+# Arrow's allocators read these from the environment: mimalloc (Arrow's pool on aarch64, so on Lambda)
+# when libarrow loads, jemalloc (x86_64) when its pool starts. csvlake/__init__.py imports this module
+# before any csvlake module imports pyarrow. Arrow's own jemalloc settings are dirty_decay_ms:1000 and
+# muzzy_decay_ms:1000, and pages in jemalloc's "muzzy" state (MADV_FREE) count as RSS until the kernel
+# runs short of memory; muzzy_decay_ms:0 hands them back at once (MADV_DONTNEED) from jemalloc's
+# background thread. mimalloc's purge_delay, 1000 ms by default, is the same idea.
+ALLOCATOR_ENV = {
+    "JE_ARROW_MALLOC_CONF": "narenas:1,dirty_decay_ms:500,muzzy_decay_ms:0",
+    "MIMALLOC_PURGE_DELAY": "100",
+}
+for _name, _value in ALLOCATOR_ENV.items():
+    os.environ.setdefault(_name, _value)
 
 # glibc's mallopt parameter for the number of malloc arenas (malloc.h: M_ARENA_MAX).
 M_ARENA_MAX = -8
 
 
 def configure() -> str:
-    """Arrow's pool: jemalloc with one arena where the wheel has it (x86_64; the aarch64 wheel does
-    not, and keeps mimalloc); glibc's malloc, which numpy uses: two arenas, not eight per core.
+    """Arrow's pool: jemalloc where the wheel has it (x86_64; the aarch64 wheel does not, and keeps
+    mimalloc); glibc's malloc, which numpy uses: two arenas, not eight per core.
     Returns the name of Arrow's pool."""
-    # Read by jemalloc when it starts, which is when its pool is first asked for, just below.
-    os.environ.setdefault("JE_ARROW_MALLOC_CONF", "narenas:1")
+    import pyarrow as pa
+
     with contextlib.suppress(NotImplementedError):  # a pyarrow built without jemalloc keeps its default
         pa.set_memory_pool(pa.jemalloc_memory_pool())
     # Not glibc (musl, macOS: no mallopt; Windows: no CDLL(None)): the C library's own defaults.

@@ -350,8 +350,9 @@ def read_rows(
         buf = b"".join(pending) if len(pending) > 1 else buf
         if not buf:
             return
-        view = buf[:window]
-        last = exhausted and len(buf) <= window
+        # All of it is parsed: `window` bytes and the rest of the piece that reached them. Cutting at
+        # `window` would copy the block once more, a block of memory to fill and free each time.
+        view, last = buf, exhausted
         # No line end at all: no record can be complete, so widen without scanning.
         consumed, chunk, skipped = (
             (0, None, False)
