@@ -508,9 +508,9 @@ def test_formula_cells_are_told_by_their_first_character_in_slices_with_nulls_an
     assert _csv_ready(pa.array(["", None])).to_pylist() == ["", None]
 
 
-def test_wide_files_are_read_in_bigger_blocks_up_to_three():
+def test_wide_files_are_read_in_bigger_blocks_up_to_five():
     config = Config(block_size=1000)
 
-    sizes = [block_size(config, ncols) for ncols in (1, 99, 100, 250, 300, 5000)]
+    sizes = [block_size(config, ncols) for ncols in (1, 59, 60, 130, 250, 300, 5000)]
 
-    assert sizes == [1000, 1000, 1000, 2000, 3000, 3000]
+    assert sizes == [1000, 1000, 1000, 2000, 4000, 5000, 5000]

@@ -43,8 +43,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 memory.configure()
 WORKERS = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="csvlake")
-# A chunk of a wide file gets one block per WIDE_COLUMNS columns, up to WIDE_BLOCKS (block_size).
-WIDE_COLUMNS, WIDE_BLOCKS = 100, 3
+# A chunk of a wide file gets one block per WIDE_COLUMNS columns, up to WIDE_BLOCKS (block_size):
+# 25 MiB for 300 columns, as 3 blocks of 8 MiB were before blocks became 5 MiB (docs/adr/0014).
+WIDE_COLUMNS, WIDE_BLOCKS = 60, 5
 # A cap on what a gzip member may expand to, so a small bomb cannot exhaust the function.
 MAX_DECOMPRESSED_BYTES = 64 * 1024**3
 
@@ -158,7 +159,7 @@ def _chunks(
 def block_size(config: Config, ncols: int) -> int:
     """Bytes read per chunk. The work on a chunk is mostly per column (a few dozen Arrow calls each,
     whatever its rows), so a wide file is read in bigger blocks: one `config.block_size` per
-    WIDE_COLUMNS columns, up to WIDE_BLOCKS of them (docs/adr/0013-fourth-round-less-cpu.md)."""
+    WIDE_COLUMNS columns, up to WIDE_BLOCKS of them (docs/adr/0013-fourth-round-less-cpu.md, 0014)."""
     return config.block_size * min(WIDE_BLOCKS, max(1, ncols // WIDE_COLUMNS))
 
 
