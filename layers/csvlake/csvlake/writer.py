@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
 from typing import BinaryIO
 
 import numpy as np
@@ -46,6 +47,14 @@ def _formula_like(values: pa.StringArray) -> np.ndarray:
     return (offsets[1:] > starts) & np.isin(first, FORMULA_START)
 
 
+def _csv_rows(texts: list[pa.Array], indices: list[pa.Array], start: int) -> pa.Buffer:
+    """The CSV rows of CSV_SLICE_ROWS rows from `start` on, from each column's fields and indices."""
+    fields = [t.take(i.slice(start, CSV_SLICE_ROWS)) for t, i in zip(texts, indices)]
+    rows = pc.binary_join_element_wise(*fields, ",")
+    offsets = text_offsets(rows)
+    return rows.buffers()[2][offsets[0] : offsets[-1]]
+
+
 def _csv_texts(values: pa.Array, last: bool) -> pa.Array:
     """Each value as its CSV field, as Arrow's CSV writer writes it: strings quoted ("" inside),
     other types as Arrow casts them to text, nulls empty; the last column's fields end the row."""
@@ -60,10 +69,14 @@ def _csv_texts(values: pa.Array, last: bool) -> pa.Array:
 
 
 class ProcessedWriter:
-    """The processed copy: UTF-8 CSV (`,`, `.` decimal, `\\n`, strings quoted) or typed Parquet."""
+    """The processed copy: UTF-8 CSV (`,`, `.` decimal, `\\n`, strings quoted) or typed Parquet. A CSV
+    chunk is formatted on `workers`, the threads that do the pipeline's other work on columns."""
 
-    def __init__(self, stream: BinaryIO, names: list[str], types: list[pa.DataType], output_format: str):
+    def __init__(
+        self, stream: BinaryIO, names: list[str], types: list[pa.DataType], output_format: str, workers: Executor
+    ):
         self._stream = stream
+        self._workers = workers
         if output_format == "parquet":
             # Imported here: pyarrow.parquet loads libparquet and pyarrow's file systems, ~9 MB of RSS
             # that a CSV output does not need (docs/adr/0014).
@@ -83,13 +96,14 @@ class ProcessedWriter:
             self._writer.write_table(pa.Table.from_arrays(columns, schema=self.schema))
             return
         last = len(columns) - 1
-        texts = [_csv_texts(c.dictionary, i == last) for i, c in enumerate(columns)]
-        # A slice of rows at a time: the joined rows and the fields they are made of stay small.
-        for start in range(0, len(columns[0]), CSV_SLICE_ROWS):
-            fields = [t.take(c.indices.slice(start, CSV_SLICE_ROWS)) for t, c in zip(texts, columns)]
-            rows = pc.binary_join_element_wise(*fields, ",")
-            offsets = text_offsets(rows)
-            self._stream.write(rows.buffers()[2][offsets[0] : offsets[-1]])
+        texts = list(
+            self._workers.map(_csv_texts, [c.dictionary for c in columns], [i == last for i in range(last + 1)])
+        )
+        # Slices of rows, joined side by side on the workers and written in order: the joined rows
+        # and the fields they are made of stay small.
+        rows = functools.partial(_csv_rows, texts, [c.indices for c in columns])
+        for piece in self._workers.map(rows, range(0, len(columns[0]), CSV_SLICE_ROWS)):
+            self._stream.write(piece)
 
     def close(self) -> None:
         if self._writer is not None:
