@@ -6,7 +6,7 @@ the dependencies layer (layers/dependencies/requirements.txt, minus the pyarrow 
 strips) and csvlake. The venv also has pandas, moto, aws-sam-cli and what they need, and some of it
 is imported when present: pyarrow imports pandas, botocore awscrt, urllib3 pyOpenSSL (and with it
 cryptography), pyarrow.fs its S3 file system. Each costs memory (pandas 38 MB, docs/adr/0012; the
-others ~20 MB together, docs/adr/0014) and time that the function on Lambda does not spend, so the
+others 17 MB together, docs/adr/0014) and time that the function on Lambda does not spend, so the
 benchmarks run every pipeline with only what it would have there (`install`), and a test runs the
 function that way (tests/unit/test_cli_process.py).
 """

@@ -11,6 +11,7 @@ from typing import BinaryIO
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from .reader import BadRow
 from .streams import text_offsets
@@ -78,10 +79,6 @@ class ProcessedWriter:
         self._stream = stream
         self._workers = workers
         if output_format == "parquet":
-            # Imported here: pyarrow.parquet loads libparquet and pyarrow's file systems, ~9 MB of RSS
-            # that a CSV output does not need (docs/adr/0014).
-            import pyarrow.parquet as pq
-
             self.schema = pa.schema([pa.field(n, t) for n, t in zip(names, types)])
             self._writer = pq.ParquetWriter(stream, self.schema, compression="snappy")
         else:
