@@ -1,5 +1,5 @@
 """The process's allocators: fewer arenas, and freed memory handed back to the system within half a
-second, so that the peak RSS is what the work holds, not what it once held (docs/adr/0010-memory.md,
+second at most, so that the peak RSS is what the work holds, not what it once held (docs/adr/0010-memory.md,
 0012, 0014)."""
 
 from __future__ import annotations
@@ -12,11 +12,13 @@ import os
 # when libarrow loads, jemalloc (x86_64) when its pool starts. csvlake/__init__.py imports this module
 # before any csvlake module imports pyarrow. Arrow's own jemalloc settings are dirty_decay_ms:1000 and
 # muzzy_decay_ms:1000, and pages in jemalloc's "muzzy" state (MADV_FREE) count as RSS until the kernel
-# runs short of memory; muzzy_decay_ms:0 hands them back at once (MADV_DONTNEED) from jemalloc's
-# background thread. mimalloc's purge_delay, 1000 ms by default, is the same idea.
+# runs short of memory; muzzy_decay_ms:0 hands them back at once (MADV_DONTNEED). For mimalloc, a
+# shorter purge delay and arenas committed as they are used, not eagerly, do the same: measured with
+# Arrow's pool set to mimalloc here, sales-150mb peaks at 310 MB instead of 364 (docs/adr/0014).
 ALLOCATOR_ENV = {
     "JE_ARROW_MALLOC_CONF": "narenas:1,dirty_decay_ms:500,muzzy_decay_ms:0",
     "MIMALLOC_PURGE_DELAY": "100",
+    "MIMALLOC_ARENA_EAGER_COMMIT": "0",
 }
 for _name, _value in ALLOCATOR_ENV.items():
     os.environ.setdefault(_name, _value)
@@ -27,12 +29,14 @@ M_ARENA_MAX = -8
 
 def configure() -> str:
     """Arrow's pool: jemalloc where the wheel has it (x86_64; the aarch64 wheel does not, and keeps
-    mimalloc); glibc's malloc, which numpy uses: two arenas, not eight per core.
+    mimalloc), unless Arrow's own ARROW_DEFAULT_MEMORY_POOL chooses one (mimalloc, say, to measure
+    here what Lambda's arm64 uses); glibc's malloc, which numpy uses: two arenas, not eight per core.
     Returns the name of Arrow's pool."""
     import pyarrow as pa
 
-    with contextlib.suppress(NotImplementedError):  # a pyarrow built without jemalloc keeps its default
-        pa.set_memory_pool(pa.jemalloc_memory_pool())
+    if "ARROW_DEFAULT_MEMORY_POOL" not in os.environ:
+        with contextlib.suppress(NotImplementedError):  # a pyarrow built without jemalloc keeps its default
+            pa.set_memory_pool(pa.jemalloc_memory_pool())
     # Not glibc (musl, macOS: no mallopt; Windows: no CDLL(None)): the C library's own defaults.
     with contextlib.suppress(OSError, AttributeError, TypeError):
         ctypes.CDLL(None).mallopt(M_ARENA_MAX, 2)
