@@ -6,7 +6,6 @@ import datetime as dt
 import hashlib
 import math
 from dataclasses import dataclass, field
-from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -134,7 +133,10 @@ class ColumnSummary:
     m2: float = 0.0
     hashes: np.ndarray = field(default_factory=lambda: np.empty(0, np.uint64))
     distinct_exact: bool = True
-    top: dict[Any, int] = field(default_factory=dict)
+    # The values `top` counts, each once, in the order they were first counted (as a dict would keep
+    # them), and their counts: arrays, so that merging a chunk is a few Arrow calls, not a loop.
+    top_values: pa.Array | None = None
+    top_counts: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
     top_exact: bool = True
     # How far below its true count a count in `top` may be, per way its value is written: the sum of
     # the largest count left out at each cut, since an entry left out at a cut loses at most that much
@@ -229,14 +231,31 @@ class ColumnSummary:
             self.top_undercount += int(counts[order[TOP_KEEP:]].max())
             keep = order[:TOP_KEEP]
             values, counts = values.take(pa.array(keep)), counts[keep]
-        for value, count in zip(values.to_pylist(), counts.tolist()):
-            self.top[value] = self.top.get(value, 0) + count
-        if len(self.top) > self._top_room:
+        if pa.types.is_floating(values.type):
+            values = pc.add(values, 0.0)  # -0.0 and 0.0 are one value
+        if self.top_values is not None:
+            values = pa.concat_arrays([self.top_values, values])
+            counts = np.concatenate([self.top_counts, counts])
+        # Equal values merge; the distinct ones stay in the order they first appear.
+        grouped = pc.dictionary_encode(values)
+        self.top_values = grouped.dictionary
+        self.top_counts = np.bincount(
+            grouped.indices.to_numpy(), weights=counts, minlength=len(grouped.dictionary)
+        ).astype(np.int64)
+        if len(self.top_values) > self._top_room:
             self.top_exact = False
-            # Highest counts first; ties keep their order (reverse=True keeps sort stability).
-            ranked = sorted(self.top.items(), key=itemgetter(1), reverse=True)
-            self.top_undercount += ranked[TOP_KEEP][1]
-            self.top = dict(ranked[:TOP_KEEP])
+            # Highest counts first; ties keep their order (a stable sort).
+            ranked = np.argsort(-self.top_counts, kind="stable")
+            self.top_undercount += int(self.top_counts[ranked[TOP_KEEP]])
+            keep = ranked[:TOP_KEEP]
+            self.top_values, self.top_counts = self.top_values.take(pa.array(keep)), self.top_counts[keep]
+
+    @property
+    def top(self) -> dict[Any, int]:
+        """Each value `top` counts, and its count."""
+        if self.top_values is None:
+            return {}
+        return dict(zip(self.top_values.to_pylist(), self.top_counts.tolist()))
 
     @property
     def _top_room(self) -> int:
