@@ -144,8 +144,10 @@ def _sampled(store: ObjectStore, ref: ObjectRef) -> tuple[bytes, bool, Iterator[
 def _chunks(
     pieces: Iterator[bytes], dialect: Dialect, ncols: int, config: Config, deadline: float | None
 ) -> Iterator[Chunk]:
-    """The object's rows. A single-byte encoding (cp1252, …) is parsed as it is, and only each
-    chunk's distinct texts are transcoded to UTF-8 (_encoded), not every byte of the file."""
+    """The object's rows, each chunk's columns dictionary-encoded (_encoded). A single-byte encoding
+    (cp1252, …) is parsed as it is, and only each chunk's distinct texts are transcoded to UTF-8, not
+    every byte of the file. Reading, parsing and encoding run a chunk ahead, in a thread of their own
+    (encoding on WORKERS), so that they overlap the work on the chunk before."""
     if single_byte(dialect.encoding) and dialect.line_ending != "CR":
         encoding = dialect.encoding
     else:
@@ -153,7 +155,14 @@ def _chunks(
     rows = read_rows(
         pieces, dialect, ncols, skip_header=dialect.header, block_size=block_size(config, ncols), encoding=encoding
     )
-    return _in_time(prefetched(rows), deadline)
+    return _in_time(prefetched(_encoded_chunks(rows, dialect.encoding)), deadline)
+
+
+def _encoded_chunks(chunks: Iterator[Chunk], encoding: str) -> Iterator[Chunk]:
+    for chunk in chunks:
+        # Columns are independent, and Arrow and numpy release the GIL: use both cores.
+        chunk.columns = list(WORKERS.map(_encoded, chunk.columns, [encoding] * len(chunk.columns)))
+        yield chunk
 
 
 def block_size(config: Config, ncols: int) -> int:
@@ -191,15 +200,12 @@ class Prepared:
     values: pa.Array | None
 
 
-def _encoded_and_inferred(
-    column: pa.ChunkedArray, evidence: types.TypeInference, encoding: str
-) -> tuple[pa.DictionaryArray, Prepared]:
-    encoded = _encoded(column, encoding)
+def _inferred(encoded: pa.DictionaryArray, evidence: types.TypeInference) -> Prepared:
     is_null = types.null_tokens(encoded.dictionary)
     # A type is a property of the set of values: checking each distinct value once suffices.
     converted = evidence.update(types.nulls_applied(encoded.dictionary, is_null))
     fmt = evidence.result()
-    return encoded, Prepared(is_null, fmt, converted.get(fmt))
+    return Prepared(is_null, fmt, converted.get(fmt))
 
 
 def inspect(
@@ -224,16 +230,13 @@ def inspect(
     inference = [types.TypeInference(dialect.decimal, tally={} if n in tallied else None) for n in source_names]
     extra = rows = 0
     spill = Spill(len(source_names), budget=config.spill_bytes)
-    encodings = [dialect.encoding] * len(source_names)
     try:
         for chunk in _chunks(pieces, dialect, len(source_names), config, deadline):
             rows += chunk.rows + len(chunk.bad_rows)
-            # Columns are independent, and Arrow and numpy release the GIL: use both cores.
-            encoded = list(WORKERS.map(_encoded_and_inferred, chunk.columns, inference, encodings))
-            chunk.columns = [column for column, _ in encoded]
+            prepared = list(WORKERS.map(_inferred, chunk.columns, inference))
             for row in chunk.bad_rows:
                 extra = max(extra, len(row.fields) - len(source_names))
-            spill.add(chunk, [prepared for _, prepared in encoded])
+            spill.add(chunk, prepared)
         spill.finish()
     except BaseException:
         spill.close()
@@ -264,13 +267,6 @@ def _converted(
         # An inferred type fits every value (pass 1 checked them all); a declared one may not.
         values, unparsed = types.parse(text, fmt, decimal) if declared else (types.convert(text, fmt, decimal), None)
     return pa.DictionaryArray.from_arrays(encoded.indices, values), text, unparsed
-
-
-def _reread(chunks: Iterator[Chunk], dialect: Dialect) -> Iterator[tuple[Chunk, None]]:
-    """Chunks parsed again (no spill), encoded as pass 1 encodes them; nothing of pass 1 to reuse."""
-    for chunk in chunks:
-        chunk.columns = list(WORKERS.map(_encoded, chunk.columns, [dialect.encoding] * len(chunk.columns)))
-        yield chunk, None
 
 
 def _summarised(column: pa.DictionaryArray, summary: ColumnSummary, row_keys: np.ndarray) -> None:
@@ -323,7 +319,8 @@ def _write(
         chunks = _in_time(found.spill.chunks(), deadline)
     else:
         pieces, _, ref = _decompressed(store, ref)
-        chunks = _reread(_chunks(pieces, found.dialect, len(found.source_names), config, deadline), found.dialect)
+        # Parsed again (no spill): nothing of pass 1 to reuse.
+        chunks = ((chunk, None) for chunk in _chunks(pieces, found.dialect, len(found.source_names), config, deadline))
     with contextlib.ExitStack() as outputs:
         if found.spill is not None:
             outputs.callback(found.spill.close)
