@@ -141,6 +141,26 @@ def test_top_is_exact_up_to_the_column_s_limit_then_cut_with_a_bound():
     assert [top_limit(n) for n in (1, 10, 100, 1000)] == [100_000, 10_000, 1000, 1000]
 
 
+def test_top_values_merge_equal_values_across_chunks_in_the_order_first_seen():
+    # GIVEN chunks in which -0.0 and 0.0 (one number), and dates, come back in other orders
+    numbers = ColumnSummary("number")
+    for values, counts in [([-0.0, 2.5], [2, 1]), ([1.0, 0.0], [4, 3]), ([2.5, 7.0], [5, 1])]:
+        numbers.update(pa.array(values), np.array(counts), 0)
+    days = ColumnSummary("date")
+    for values in (["2024-01-02", "2024-01-01"], ["2024-01-01", "2024-01-03"]):
+        days.update(pc.cast(pc.strptime(pa.array(values), "%Y-%m-%d", "s"), pa.date32()), np.array([1, 2]), 0)
+
+    # THEN each value is counted once, in the order it first appeared, -0.0 as it was first written
+    assert list(numbers.top.items()) == [(0.0, 5), (2.5, 6), (1.0, 4), (7.0, 1)]
+    assert math.copysign(1, next(iter(numbers.top))) == -1
+    assert [(d.isoformat(), n) for d, n in days.top.items()] == [
+        ("2024-01-02", 1),
+        ("2024-01-01", 3),
+        ("2024-01-03", 2),
+    ]
+    assert numbers.as_report()["top"][:2] == [{"value": 2.5, "count": 6}, {"value": -0.0, "count": 5}]
+
+
 def test_text_hashes_depend_on_the_text_only_and_tell_texts_apart():
     # GIVEN texts of every length around the 8-byte words the hash reads (NUL-padded look-alikes
     # included), with accents, CJK and emoji, and long ones on both sides of VECTOR_WORDS

@@ -1,6 +1,6 @@
-"""The process's allocators: fewer arenas, and freed memory handed back to the system within half a
-second at most, so that the peak RSS is what the work holds, not what it once held (docs/adr/0010-memory.md,
-0012, 0014)."""
+"""The process's allocators: fewer arenas, and Arrow's pools handing freed memory back to the system
+within half a second at most, so that the peak RSS is what the work holds, not what it once held
+(docs/adr/0010-memory.md, 0012, 0014)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ import os
 # muzzy_decay_ms:1000, and pages in jemalloc's "muzzy" state (MADV_FREE) count as RSS until the kernel
 # runs short of memory; muzzy_decay_ms:0 hands them back at once (MADV_DONTNEED). For mimalloc, a
 # shorter purge delay and arenas committed as they are used, not eagerly, do the same: measured with
-# Arrow's pool set to mimalloc here, sales-150mb peaks at 310 MB instead of 364 (docs/adr/0014).
+# Arrow's pool set to mimalloc here, sales-150mb peaks at 316 MB instead of 362 (378 with mimalloc's
+# defaults; docs/adr/0014).
 ALLOCATOR_ENV = {
     "JE_ARROW_MALLOC_CONF": "narenas:1,dirty_decay_ms:500,muzzy_decay_ms:0",
     "MIMALLOC_PURGE_DELAY": "100",

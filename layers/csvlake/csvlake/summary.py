@@ -231,17 +231,19 @@ class ColumnSummary:
             self.top_undercount += int(counts[order[TOP_KEEP:]].max())
             keep = order[:TOP_KEEP]
             values, counts = values.take(pa.array(keep)), counts[keep]
-        if pa.types.is_floating(values.type):
-            values = pc.add(values, 0.0)  # -0.0 and 0.0 are one value
         if self.top_values is not None:
             values = pa.concat_arrays([self.top_values, values])
             counts = np.concatenate([self.top_counts, counts])
         # Equal values merge; the distinct ones stay in the order they first appear.
-        grouped = pc.dictionary_encode(values)
-        self.top_values = grouped.dictionary
-        self.top_counts = np.bincount(
-            grouped.indices.to_numpy(), weights=counts, minlength=len(grouped.dictionary)
-        ).astype(np.int64)
+        floating = pa.types.is_floating(values.type)
+        grouped = pc.dictionary_encode(pc.add(values, 0.0) if floating else values)  # + 0.0: -0.0 is 0.0
+        groups = grouped.indices.to_numpy()
+        self.top_counts = np.bincount(groups, weights=counts, minlength=len(grouped.dictionary)).astype(np.int64)
+        if floating:
+            # Each value as it was first seen (-0.0 or 0.0), as a dict keeps the key it got first.
+            self.top_values = values.take(pa.array(np.unique(groups, return_index=True)[1]))
+        else:
+            self.top_values = grouped.dictionary
         if len(self.top_values) > self._top_room:
             self.top_exact = False
             # Highest counts first; ties keep their order (a stable sort).

@@ -96,8 +96,8 @@ class ProcessedWriter:
         texts = list(
             self._workers.map(_csv_texts, [c.dictionary for c in columns], [i == last for i in range(last + 1)])
         )
-        # Slices of rows, joined side by side on the workers and written in order: the joined rows
-        # and the fields they are made of stay small.
+        # Slices of rows, joined side by side on the workers and written in order: a chunk's rows are
+        # held as CSV text until they are written, and the fields they are made of a slice at a time.
         rows = functools.partial(_csv_rows, texts, [c.indices for c in columns])
         for piece in self._workers.map(rows, range(0, len(columns[0]), CSV_SLICE_ROWS)):
             self._stream.write(piece)
