@@ -322,8 +322,6 @@ def _write(
         # Parsed again (no spill): nothing of pass 1 to reuse.
         chunks = ((chunk, None) for chunk in _chunks(pieces, found.dialect, len(found.source_names), config, deadline))
     with contextlib.ExitStack() as outputs:
-        if found.spill is not None:
-            outputs.callback(found.spill.close)
         processed = Pipelined(
             ProcessedWriter(
                 outputs.enter_context(store.writer(bucket, keys.processed, content_type)),
@@ -510,7 +508,7 @@ def process(
         _reject(store, report, keys, f"could not be processed: {type(exc).__name__}: {exc}")
     finally:
         if found is not None and found.spill is not None:
-            found.spill.close()  # a file rejected before pass 2 leaves no spill file behind
+            found.spill.close()  # also when pass 1 rejected the file or pass 2 failed: no spill file stays
     report.validation = validation.as_report() if validation else None
     document = report.as_dict(now())
     with stage("report"):

@@ -234,16 +234,13 @@ class ColumnSummary:
         if self.top_values is not None:
             values = pa.concat_arrays([self.top_values, values])
             counts = np.concatenate([self.top_counts, counts])
-        # Equal values merge; the distinct ones stay in the order they first appear.
-        floating = pa.types.is_floating(values.type)
-        grouped = pc.dictionary_encode(pc.add(values, 0.0) if floating else values)  # + 0.0: -0.0 is 0.0
-        groups = grouped.indices.to_numpy()
-        self.top_counts = np.bincount(groups, weights=counts, minlength=len(grouped.dictionary)).astype(np.int64)
-        if floating:
-            # Each value as it was first seen (-0.0 or 0.0), as a dict keeps the key it got first.
-            self.top_values = values.take(pa.array(np.unique(groups, return_index=True)[1]))
-        else:
-            self.top_values = grouped.dictionary
+        # Equal values merge (+ 0.0: -0.0 is 0.0); each stays where it first appears, written as it was
+        # first seen, as a dict keeps the first key it got.
+        keys = pc.add(values, 0.0) if pa.types.is_floating(values.type) else values
+        groups = pc.dictionary_encode(keys).indices.to_numpy()  # numbered in the order first seen
+        first = np.unique(groups, return_index=True)[1]  # where each group first appears
+        self.top_values = values.take(pa.array(first))
+        self.top_counts = np.bincount(groups, weights=counts, minlength=len(first)).astype(np.int64)
         if len(self.top_values) > self._top_room:
             self.top_exact = False
             # Highest counts first; ties keep their order (a stable sort).
