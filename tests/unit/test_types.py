@@ -15,7 +15,7 @@ def infer(values: list[str | None], decimal: str = ".", chunks: int = 1) -> str:
     inference = types.TypeInference(decimal)
     size = max(1, len(values) // chunks)
     for start in range(0, len(values), size):
-        inference.update(types.nulls_applied(pa.chunked_array([pa.array(values[start : start + size], pa.string())])))
+        inference.update(types.nulls_applied(pa.array(values[start : start + size], pa.string())))
     return types.kind(inference.result())
 
 
@@ -92,7 +92,7 @@ def test_integers_stay_numbers_after_a_decimal_only_when_float64_keeps_them(valu
 )
 def test_conversion_keeps_every_value_exactly(values, decimal, expected):
     inference = types.TypeInference(decimal)
-    column = types.nulls_applied(pa.chunked_array([pa.array(values)]))
+    column = types.nulls_applied(pa.array(values, pa.string()))
     inference.update(column)
     converted = types.convert(column, inference.result(), decimal).to_pylist()
     assert [str(v) if not isinstance(v, (int, float, bool)) else v for v in converted] == expected
@@ -126,3 +126,31 @@ def test_null_tokens_are_found_alike_in_texts_with_and_without_blanks_case_or_no
             expected = pc.is_in(pc.utf8_lower(pc.utf8_trim_whitespace(values)), value_set=types.NULL_TOKENS)
             assert types.null_tokens(values).to_pylist() == expected.to_pylist(), values.to_pylist()
     assert types.null_tokens(pa.array(["NA", None, "x"])).to_pylist() == [True, False, False]
+
+
+def test_texts_are_trimmed_and_nulls_applied_as_arrow_would_whatever_bytes_they_hold():
+    """trimmed passes texts as they are when no byte can be whitespace, and nulls_applied shares the
+    texts' buffers; both must give what Arrow's trimming and if_else give, slices and nulls included."""
+    rnd = random.Random(7)
+    pieces = ["NA", "null", "", "12", "1,5", "abc", "x" * 20]
+    padding = ["", "", " ", "\t", "\u00a0", "\u3000", "é", "\x1f"]
+    for _ in range(300):
+        texts = [rnd.choice(padding) + rnd.choice(pieces) + rnd.choice(padding) for _ in range(rnd.randint(0, 12))]
+        texts = [None if rnd.random() < 0.1 else text for text in texts]
+        start = rnd.randint(0, len(texts))
+        for values in (pa.array(texts, pa.string()), pa.array(texts, pa.string()).slice(start)):
+            assert types.trimmed(values).to_pylist() == pc.utf8_trim_whitespace(values).to_pylist()
+            is_null = types.null_tokens(values)
+            expected = pc.if_else(is_null, pa.scalar(None, pa.string()), values)
+            assert types.nulls_applied(values, is_null).to_pylist() == expected.to_pylist()
+
+
+@pytest.mark.parametrize("decimal", [",", "."])
+def test_a_null_that_keeps_long_bytes_is_no_number_to_check(decimal):
+    """A null may keep its bytes (nulls_applied shares them): the check for long numbers must not
+    take the bytes of a null for a number."""
+    for fmt, last in zip(types.formats(decimal)[:2], ["25", "2" + decimal + "5"]):
+        texts = pa.array(["1", "12345678901234567890", last])
+        validity = pa.array([True, False, True]).buffers()[1]
+        values = pa.Array.from_buffers(pa.string(), 3, [validity, *texts.buffers()[1:]])
+        assert types._lossless(values, fmt, decimal)

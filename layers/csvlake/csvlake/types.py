@@ -117,11 +117,9 @@ def declared(kind: str, evidence: TypeInference, strptime: str | None = None) ->
 
 def null_tokens(values: pa.Array) -> pa.Array:
     """Where the texts are empty cells or the usual null tokens (NA, NULL, N/A, …)."""
-    data = values.buffers()[2] if isinstance(values, pa.StringArray) and not values.null_count else None
-    octets = np.frombuffer(data, np.uint8) if data is not None else None
     # Texts without a blank, control or non-ASCII byte have nothing to trim and only ASCII case: just
     # those as short as a token need a look (in most columns few or none; 2-3 ms less per 100,000).
-    if octets is not None and not (octets <= 32).any() and not (octets >= 128).any():
+    if isinstance(values, pa.StringArray) and not values.null_count and plain_ascii(values):
         offsets = text_offsets(values)
         short = np.flatnonzero(np.diff(offsets) <= LONGEST_TOKEN)
         is_null = np.zeros(len(values), bool)
@@ -133,16 +131,41 @@ def null_tokens(values: pa.Array) -> pa.Array:
 
 
 def nulls_applied(values: pa.Array, is_null: pa.Array | None = None) -> pa.Array:
-    """The texts with empty cells and the usual null tokens as nulls (`is_null`: null_tokens(values))."""
-    return pc.if_else(null_tokens(values) if is_null is None else is_null, pa.scalar(None, values.type), values)
+    """The texts with empty cells and the usual null tokens as nulls (`is_null`: null_tokens(values)).
+    The texts' buffers are shared, only a validity bitmap is made: a null keeps its bytes, which
+    Arrow's functions skip (and may_hold and plain_ascii may count)."""
+    is_null = (null_tokens(values) if is_null is None else is_null).to_numpy(zero_copy_only=False)
+    if values.offset:
+        return pc.if_else(pa.array(is_null), pa.scalar(None, values.type), values)
+    valid = ~is_null
+    if values.null_count:
+        valid &= values.is_valid().to_numpy(zero_copy_only=False)
+    bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
+    return pa.Array.from_buffers(values.type, len(values), [bitmap, *values.buffers()[1:]])
+
+
+def _data(texts: pa.Array | pa.ChunkedArray) -> list[np.ndarray]:
+    """The bytes of the texts' data buffers, which may include bytes of texts sliced away, or of nulls."""
+    arrays = texts.chunks if isinstance(texts, pa.ChunkedArray) else [texts]
+    return [np.frombuffer(b, np.uint8) for b in (array.buffers()[2] for array in arrays) if b is not None]
 
 
 def may_hold(texts: pa.Array | pa.ChunkedArray, char: str) -> bool:
-    """Whether some text may hold the ASCII `char`, from the bytes of the texts' data. Those may
-    include bytes of texts sliced away: a false yes costs a pass, never a wrong value."""
-    arrays = texts.chunks if isinstance(texts, pa.ChunkedArray) else [texts]
-    data = [array.buffers()[2] for array in arrays]
-    return any(b is not None and bool((np.frombuffer(b, np.uint8) == ord(char)).any()) for b in data)
+    """Whether some text may hold the ASCII `char`, from the bytes of the texts' data: a false yes
+    (a byte of a text sliced away, or of a null) costs a pass, never a wrong value."""
+    return any(bool((data == ord(char)).any()) for data in _data(texts))
+
+
+def plain_ascii(texts: pa.Array | pa.ChunkedArray) -> bool:
+    """Whether no text holds a blank, control or non-ASCII byte, judged as may_hold judges: then no
+    text has whitespace to trim, and its case is ASCII's."""
+    return all(not len(data) or (int(data.min()) > 32 and int(data.max()) < 128) for data in _data(texts))
+
+
+def trimmed(texts: pa.Array) -> pa.Array:
+    """The texts without leading and trailing whitespace (Unicode's, as Arrow trims it); the texts
+    themselves when no byte of theirs can be whitespace, as in most columns of numbers, dates or codes."""
+    return texts if plain_ascii(texts) else pc.utf8_trim_whitespace(texts)
 
 
 def _iso(values: pa.ChunkedArray, fmt: Format) -> pa.ChunkedArray:
@@ -180,7 +203,7 @@ def convert(values: pa.ChunkedArray, fmt: Format | None, decimal: str) -> pa.Chu
     """
     if fmt is None:
         return values
-    text = pc.utf8_trim_whitespace(values)
+    text = trimmed(values)
     if fmt.kind in ("integer", "number"):
         # Arrow parses no leading + (nor needs 1e+5's) and, with a decimal comma, no grouping dots.
         # A replacement is a pass over every text: made only where some text holds the character.
@@ -203,13 +226,13 @@ def parse(values: pa.Array, fmt: Format | None, decimal: str) -> tuple[pa.Array,
     (it is null in the typed values): how a contract's declared type is checked, value by value."""
     candidates = values
     if fmt is not None and not fmt.strptime:
-        candidates = pc.if_else(fmt.matches(pc.utf8_trim_whitespace(values)), values, pa.scalar(None, values.type))
+        candidates = pc.if_else(fmt.matches(trimmed(values)), values, pa.scalar(None, values.type))
     try:
         typed = convert(candidates, fmt, decimal)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # e.g. an integer beyond int64: find which
         typed = pa.array([_converted(value, fmt, decimal) for value in candidates], arrow_type(fmt))
     if fmt is not None and fmt.strptime:
-        typed = _strict(pc.utf8_trim_whitespace(values), typed, fmt)
+        typed = _strict(trimmed(values), typed, fmt)
     return typed, pc.and_(values.is_valid(), typed.is_null())
 
 
@@ -258,10 +281,14 @@ def _lossless(
     """
     if fmt.kind in ("integer", "number"):
         # Long texts may hold more digits than float64 keeps; exponents may overflow or underflow it.
-        risky = pc.greater_equal(pc.utf8_length(values), FLOAT_SAFE_LENGTH)
+        # Lengths in bytes: a text that matches a number format is ASCII, one byte per character.
+        risky = np.diff(text_offsets(values)) >= FLOAT_SAFE_LENGTH
         if fmt.kind == "number" and decimal == "." and not integers:
-            risky = pc.or_(risky, pc.match_substring(values, "e", ignore_case=True))
-        long_values = values.filter(risky).to_pylist()
+            exponent = pc.fill_null(pc.match_substring(values, "e", ignore_case=True), False)
+            risky |= exponent.to_numpy(zero_copy_only=False)
+        if values.null_count:
+            risky &= values.is_valid().to_numpy(zero_copy_only=False)
+        long_values = values.take(pa.array(np.flatnonzero(risky))).to_pylist()
         if fmt.kind == "integer" and not all(
             -INT64_MAX - 1 <= int(v.strip().replace(".", "")) <= INT64_MAX for v in long_values
         ):
@@ -308,8 +335,8 @@ class TypeInference:
             return converted
         self.seen_values = True
         # All values, nulls in place (the checks skip them): what is converted lines up with `values`.
-        trimmed = pc.utf8_trim_whitespace(values)
-        first = pc.utf8_trim_whitespace(present.slice(0, 1))[0].as_py()
+        texts = trimmed(values)
+        first = trimmed(present.slice(0, 1))[0].as_py()
         survivors: list[Format] = []
         for fmt in self.alive:
             # A cheap look at one value rules out most formats before any vectorised work.
@@ -319,10 +346,10 @@ class TypeInference:
             implied = fmt.kind == "datetime" and any(f.name == fmt.name.replace("datetime", "date") for f in survivors)
             # Integers are numbers too: when every value is an int64, only the long ones can fail as float64.
             if fmt.kind == "number" and any(f.kind == "integer" for f in survivors):
-                if _lossless(trimmed, fmt, self.decimal, integers=True):
+                if _lossless(texts, fmt, self.decimal, integers=True):
                     survivors.append(fmt)
             elif implied or (
-                pc.all(fmt.matches(trimmed)).as_py() and _lossless(trimmed, fmt, self.decimal, converted=converted)
+                pc.all(fmt.matches(texts)).as_py() and _lossless(texts, fmt, self.decimal, converted=converted)
             ):
                 survivors.append(fmt)
         self.alive = survivors

@@ -136,7 +136,7 @@ class ColumnRules:
     def check(self, text: pa.Array, column: pa.DictionaryArray, unparsed: pa.Array, lines: np.ndarray):
         """(rule, row positions, messages) for each rule some row of the chunk fails."""
         indices = column.indices.to_numpy(zero_copy_only=False)
-        text = pc.utf8_trim_whitespace(text) if self.trimmed else text
+        text = types.trimmed(text) if self.trimmed else text
         found = []
         for rule in self.rules:
             if rule.name == "unique":
