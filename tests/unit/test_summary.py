@@ -176,6 +176,13 @@ def test_text_hashes_depend_on_the_text_only_and_tell_texts_apart():
     assert (hash64(pa.array(texts, pa.large_string())) == hashes).all()
     assert (hash64(pa.array(texts).slice(123, 2000)) == hashes[123:2123]).all()
     assert (hash64(pa.array([texts[i] for i in shuffled])) == hashes[shuffled]).all()
+    # AND texts all of one length (hashed without sorting) hash as they do among other lengths
+    for length in (0, 1, 7, 8, 9, 16, 23, 520):
+        same = [t for t in texts if len(t.encode()) == length] or ["x" * length]
+        mixed = hash64(pa.array([*same, "x" * (length + 1)]))[: len(same)]
+        assert (hash64(pa.array(same)) == mixed).all()
+        prefixed = pa.array(["-" + t for t in same])
+        assert (hash64(prefixed.slice(1)) == hash64(prefixed)[1:]).all()
     # AND different texts get different hashes
     assert len(set(hashes.tolist())) == len(set(texts))
     # AND booleans hash too
