@@ -245,7 +245,7 @@ class ColumnSummary:
         if len(values) > self._top_room:
             self.top_exact = False
             order = np.argpartition(-counts, TOP_KEEP)
-            self.top_undercount += int(counts[order[TOP_KEEP:]].max())
+            self.top_undercount += int(counts[order[TOP_KEEP]])  # the largest left out: no larger one follows it
             keep = order[:TOP_KEEP]
             values, counts = values.take(pa.array(keep)), counts[keep]
         if self.top_values is not None:
@@ -255,7 +255,8 @@ class ColumnSummary:
         # first seen, as a dict keeps the first key it got.
         keys = pc.add(values, 0.0) if pa.types.is_floating(values.type) else values
         groups = pc.dictionary_encode(keys).indices.to_numpy()  # numbered in the order first seen
-        first = np.unique(groups, return_index=True)[1]  # where each group first appears
+        # Where each group first appears: where the highest number so far goes up.
+        first = np.flatnonzero(np.diff(np.maximum.accumulate(groups), prepend=-1) > 0)
         self.top_values = values.take(pa.array(first))
         self.top_counts = np.bincount(groups, weights=counts, minlength=len(first)).astype(np.int64)
         if len(self.top_values) > self._top_room:
