@@ -278,7 +278,7 @@ def _summarised(column: pa.DictionaryArray, summary: ColumnSummary, row_keys: np
     present = values.is_valid().to_numpy(zero_copy_only=False)
     # Values of rows a contract rejected stay in the dictionary with no row left.
     kept = present & (counts > 0)
-    summary.update(values.filter(pa.array(kept)), counts[kept], int(counts[~present].sum()))
+    summary.update(values if kept.all() else values.filter(pa.array(kept)), counts[kept], int(counts[~present].sum()))
     if summary.kind in ("integer", "number"):
         numbers = values.to_numpy(zero_copy_only=False).astype(np.float64)  # nulls → NaN
         summary.sample_rows(row_keys, numbers, indices)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import queue
 import threading
@@ -45,7 +46,8 @@ class _Pipe:
 
     def __init__(self) -> None:
         self._queue: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=8)
-        self._buffer = bytearray()
+        self._pieces: collections.deque[memoryview] = collections.deque()
+        self._buffered = 0
         self._done = False
         self.reader_failed = threading.Event()
 
@@ -63,21 +65,27 @@ class _Pipe:
         return True
 
     def read(self, size: int = -1) -> bytes:
-        # A bytearray grows in amortised constant time: the writer's pieces are small, parts are 16 MiB.
-        while not self._done and (size < 0 or len(self._buffer) < size):
+        while not self._done and (size < 0 or self._buffered < size):
             item = self._queue.get()
             if isinstance(item, BaseException):
                 raise item
             if item is None:
                 self._done = True
             else:
-                self._buffer += item
-        if size < 0:
-            size = len(self._buffer)
-        with memoryview(self._buffer) as view:
-            out = bytes(view[:size])  # one copy, not two (a bytearray slice, then bytes of it)
-        del self._buffer[:size]
-        return out
+                self._pieces.append(memoryview(item))
+                self._buffered += len(item)
+        size = self._buffered if size < 0 else min(size, self._buffered)
+        self._buffered -= size
+        # The pieces joined once, the last one cut where the part ends: one copy of each byte.
+        out = []
+        while size:
+            piece = self._pieces.popleft()
+            if len(piece) > size:
+                self._pieces.appendleft(piece[size:])
+                piece = piece[:size]
+            out.append(piece)
+            size -= len(piece)
+        return b"".join(out)
 
 
 class _Upload:
