@@ -65,7 +65,7 @@ class Format:
     # A contract's explicit date or datetime format (`%d/%m/%Y`), read by Arrow's strptime instead.
     strptime: str | None = None
 
-    def matches(self, values: pa.ChunkedArray) -> pa.ChunkedArray:
+    def matches(self, values: pa.Array) -> pa.Array:
         return pc.match_substring_regex(values, self.pattern)
 
 
@@ -135,31 +135,32 @@ def nulls_applied(values: pa.Array, is_null: pa.Array | None = None) -> pa.Array
     The texts' buffers are shared, only a validity bitmap is made: a null keeps its bytes, which
     Arrow's functions skip (and may_hold and plain_ascii may count)."""
     is_null = (null_tokens(values) if is_null is None else is_null).to_numpy(zero_copy_only=False)
-    if values.offset:
-        return pc.if_else(pa.array(is_null), pa.scalar(None, values.type), values)
     valid = ~is_null
     if values.null_count:
         valid &= values.is_valid().to_numpy(zero_copy_only=False)
-    bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
-    return pa.Array.from_buffers(values.type, len(values), [bitmap, *values.buffers()[1:]])
+    # The bitmap starts where the buffers do: `values.offset` bits before the first text.
+    bitmap = pa.py_buffer(np.packbits(np.concatenate([np.zeros(values.offset, bool), valid]), bitorder="little"))
+    return pa.Array.from_buffers(values.type, len(values), [bitmap, *values.buffers()[1:]], offset=values.offset)
 
 
-def _data(texts: pa.Array | pa.ChunkedArray) -> list[np.ndarray]:
-    """The bytes of the texts' data buffers, which may include bytes of texts sliced away, or of nulls."""
-    arrays = texts.chunks if isinstance(texts, pa.ChunkedArray) else [texts]
-    return [np.frombuffer(b, np.uint8) for b in (array.buffers()[2] for array in arrays) if b is not None]
+def _bytes(texts: pa.Array) -> np.ndarray:
+    """The bytes from the first text's start to the last text's end; a null's bytes among them."""
+    offsets = text_offsets(texts)
+    data = texts.buffers()[2]
+    return np.frombuffer(data, np.uint8)[offsets[0] : offsets[-1]] if data is not None else np.zeros(0, np.uint8)
 
 
-def may_hold(texts: pa.Array | pa.ChunkedArray, char: str) -> bool:
-    """Whether some text may hold the ASCII `char`, from the bytes of the texts' data: a false yes
-    (a byte of a text sliced away, or of a null) costs a pass, never a wrong value."""
-    return any(bool((data == ord(char)).any()) for data in _data(texts))
+def may_hold(texts: pa.Array, char: str) -> bool:
+    """Whether some text may hold the ASCII `char`, from the texts' bytes: a false yes (a null's
+    bytes) costs a pass, never a wrong value."""
+    return bool((_bytes(texts) == ord(char)).any())
 
 
-def plain_ascii(texts: pa.Array | pa.ChunkedArray) -> bool:
+def plain_ascii(texts: pa.Array) -> bool:
     """Whether no text holds a blank, control or non-ASCII byte, judged as may_hold judges: then no
     text has whitespace to trim, and its case is ASCII's."""
-    return all(not len(data) or (int(data.min()) > 32 and int(data.max()) < 128) for data in _data(texts))
+    data = _bytes(texts)
+    return not len(data) or (int(data.min()) > 32 and int(data.max()) < 128)
 
 
 def trimmed(texts: pa.Array) -> pa.Array:
@@ -168,11 +169,11 @@ def trimmed(texts: pa.Array) -> pa.Array:
     return texts if plain_ascii(texts) else pc.utf8_trim_whitespace(texts)
 
 
-def _iso(values: pa.ChunkedArray, fmt: Format) -> pa.ChunkedArray:
+def _iso(values: pa.Array, fmt: Format) -> pa.Array:
     """Dates and datetimes rewritten as ISO-8601 text that Arrow's strict cast validates."""
     parts = pc.extract_regex(values, fmt.pattern)
 
-    def part(name: str, width: int, default: str) -> pa.ChunkedArray:
+    def part(name: str, width: int, default: str) -> pa.Array:
         text = pc.struct_field(parts, name)
         return pc.if_else(pc.equal(text, ""), default, pc.utf8_lpad(text, width, "0"))
 
@@ -196,7 +197,7 @@ def arrow_type(fmt: Format | None) -> pa.DataType:
     return {"integer": pa.int64(), "number": pa.float64(), "boolean": pa.bool_(), "date": pa.date32()}[fmt.kind]
 
 
-def convert(values: pa.ChunkedArray, fmt: Format | None, decimal: str) -> pa.ChunkedArray:
+def convert(values: pa.Array, fmt: Format | None, decimal: str) -> pa.Array:
     """Typed values of a column whose nulls are applied and whose format is known to fit.
 
     Raises pyarrow.ArrowInvalid if a value does not convert: inference uses that as its test.
@@ -271,7 +272,7 @@ def _exact_in_float(text: str, decimal: str) -> bool:
 
 
 def _lossless(
-    values: pa.ChunkedArray, fmt: Format, decimal: str, integers: bool = False, converted: dict | None = None
+    values: pa.Array, fmt: Format, decimal: str, integers: bool = False, converted: dict | None = None
 ) -> bool:
     """Whether every value (already matching `fmt`) converts exactly.
 
@@ -314,7 +315,7 @@ def unsigned_integers(texts: pa.Array) -> bool:
     lengths = np.diff(offsets)
     if not len(texts) or not lengths.all() or texts.null_count:
         return False
-    data = np.frombuffer(texts.buffers()[2], np.uint8)[offsets[0] : offsets[-1]]
+    data = _bytes(texts)
     if data.min() < ord("0") or data.max() > ord("9"):
         return False
     return not ((data[offsets[:-1] - offsets[0]] == ord("0")) & (lengths > 1)).any()
@@ -357,7 +358,7 @@ class TypeInference:
         self.seen_values = True
         # All values, nulls in place (the checks skip them): what is converted lines up with `values`.
         texts = trimmed(values)
-        first = trimmed(present.slice(0, 1))[0].as_py()
+        first = pc.utf8_trim_whitespace(present.slice(0, 1))[0].as_py()
         survivors: list[Format] = []
         for fmt in self.alive:
             # A cheap look at one value rules out most formats before any vectorised work.
