@@ -22,9 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import generate
 
 from csvlake.config import Config
-from csvlake.events import ObjectRef
 from csvlake.local.fs import DirectoryStore
 from csvlake.pipeline import process
+from csvlake.ports import ObjectRef
 
 # Ten rules on the generated sales file (benchmarks/generate.py): types, nullability, uniqueness,
 # bounds, an enumeration, a pattern and a length. 2% of prices are negative: a warning on each.

@@ -21,9 +21,9 @@ import tempfile
 from pathlib import Path
 
 from csvlake.config import Config
-from csvlake.events import ObjectRef
 from csvlake.local.fs import DirectoryStore
 from csvlake.pipeline import process
+from csvlake.ports import ObjectRef
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests/data"

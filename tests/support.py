@@ -8,10 +8,10 @@ from pathlib import Path
 import jsonschema
 
 from csvlake.config import Config
-from csvlake.events import ObjectRef
 from csvlake.layout import OutputKeys
 from csvlake.local.fs import DirectoryStore
 from csvlake.pipeline import process
+from csvlake.ports import ObjectRef
 
 ROOT = Path(__file__).resolve().parents[1]
 # How tests/data/ptbr_cp1252.csv (an Excel export from a pt-BR machine) must be read.

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from csvlake import contract
 from csvlake.config import Config
-from csvlake.events import ObjectRef
 from csvlake.local import cli
 from csvlake.pipeline import process
+from csvlake.ports import ObjectRef
 from csvlake.s3 import S3Store
 from support import DATA, check_report
 

@@ -9,9 +9,9 @@ from aws_lambda_powertools import Logger
 
 from csvlake.config import Config
 from csvlake.eventbridge import EventBridgePublisher
-from csvlake.events import ObjectRef
 from csvlake.ingest import Ingestor
 from csvlake.local import runner
+from csvlake.ports import ObjectRef
 from csvlake.s3 import S3Store
 from support import ROOT
 

@@ -17,9 +17,10 @@ from faultproxy import FaultProxy
 
 import csvlake.s3
 from csvlake.config import Config
-from csvlake.events import ObjectRef
+from csvlake.errors import StoreError
 from csvlake.local import runner
-from csvlake.pipeline import StoreError, process
+from csvlake.pipeline import process
+from csvlake.ports import ObjectRef
 from csvlake.s3 import CLIENT_CONFIG, S3Store
 from support import ROOT, keys_in, report_for
 

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from csvlake.config import Config
-from csvlake.events import ObjectRef, object_refs
+from csvlake.events import object_refs
 from csvlake.local import runner
 from csvlake.pipeline import process
+from csvlake.ports import ObjectRef
 from csvlake.s3 import S3Store
 from support import ROOT, keys_in, report_for
 

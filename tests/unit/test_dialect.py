@@ -6,7 +6,8 @@ import codecs
 
 import pytest
 
-from csvlake.dialect import Rejected, detect
+from csvlake.dialect import detect
+from csvlake.errors import Rejected
 from support import DATA, PT_BR_DIALECT
 
 

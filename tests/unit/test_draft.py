@@ -13,10 +13,10 @@ import yaml
 
 from csvlake import contract
 from csvlake.config import Config
-from csvlake.events import ObjectRef
 from csvlake.local import cli
 from csvlake.local.draft import SampleRejected, draft
 from csvlake.local.fs import DirectoryStore
+from csvlake.ports import ObjectRef
 from support import DATA, LocalLake
 
 TODAY = dt.date(2025, 3, 14)

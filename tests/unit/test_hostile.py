@@ -23,7 +23,7 @@ def peak_rss_mb(tmp_path, name: str, data: bytes) -> tuple[dict, int]:
     script = textwrap.dedent(f"""
         import json, re
         from csvlake.config import Config
-        from csvlake.events import ObjectRef
+        from csvlake.ports import ObjectRef
         from csvlake.local.fs import DirectoryStore
         from csvlake.pipeline import process
         report = process(DirectoryStore({str(tmp_path)!r}), ObjectRef("lake", "raw/{name}"), Config())

@@ -12,9 +12,10 @@ import pytest
 
 from csvlake import types
 from csvlake.config import Config
-from csvlake.events import ObjectRef
+from csvlake.errors import StoreError
 from csvlake.local.fs import DirectoryStore
-from csvlake.pipeline import StoreError, _encoded, block_size, process
+from csvlake.pipeline import _encoded, block_size, process
+from csvlake.ports import ObjectRef
 from csvlake.writer import _csv_ready
 from support import DATA, PT_BR_DIALECT, LocalLake
 
@@ -375,7 +376,7 @@ def test_gzip_with_zero_padding_after_the_member_is_read(lake):
 
 
 def test_when_time_runs_out_the_work_stops_and_nothing_is_written(lake):
-    from csvlake.pipeline import OutOfTime
+    from csvlake.errors import OutOfTime
 
     ref = lake.drop("raw/late.csv", (DATA / "bad_rows.csv").read_bytes())
     with pytest.raises(OutOfTime):

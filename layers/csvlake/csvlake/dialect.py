@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from .errors import Rejected
 from .types import BOOLEAN_PATTERN, formats, number_pattern
 
 SAMPLE_BYTES = 256 * 1024
@@ -33,10 +34,6 @@ CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 COMMA_DECIMAL = re.compile(number_pattern(","))
 THOUSANDS_ONLY = re.compile(r"^[+-]?[0-9]{1,3}(\.[0-9]{3})+$")
 DOT_DECIMAL = re.compile(r"^[+-]?[0-9]*\.[0-9]+$")
-
-
-class Rejected(ValueError):
-    """The whole file is rejected; the message is the reason given in the report."""
 
 
 @dataclass(frozen=True)

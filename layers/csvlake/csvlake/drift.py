@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .events import ObjectRef
+from .ports import ObjectRef
 
 
 def schema_of(names: list[str], kinds: list[str]) -> list[dict[str, str]]:

@@ -8,7 +8,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .pipeline import StoreError
+from .errors import StoreError
 from .s3 import CLIENT_CONFIG
 
 SOURCE = "csvlake"

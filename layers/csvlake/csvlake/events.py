@@ -3,24 +3,13 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.data_classes import S3Event
 from aws_lambda_powertools.utilities.data_classes.s3_event import S3EventBridgeNotificationEvent
 
-
-@dataclass(frozen=True)
-class ObjectRef:
-    """One S3 object version named by an event; `key` is already URL-decoded."""
-
-    bucket: str
-    key: str
-    size: int | None = None
-    etag: str | None = None
-    version_id: str | None = None
-    sequencer: str | None = None
+from .ports import ObjectRef
 
 
 class EventError(ValueError):

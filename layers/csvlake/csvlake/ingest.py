@@ -12,9 +12,10 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
 from .config import Config
-from .events import ObjectRef
+from .errors import ObjectGone, Superseded
 from .layout import dataset_of, skip_reason
-from .pipeline import ObjectGone, ObjectStore, Superseded, process
+from .pipeline import process
+from .ports import ObjectRef, ObjectStore
 
 # Time kept back at the end of an invocation to abort uploads and return cleanly.
 SAFETY_SECONDS = 15

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import BinaryIO, Protocol, TypeVar
+from typing import TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -26,15 +26,16 @@ import pyarrow.compute as pc
 from . import drift, memory, types
 from .config import Config
 from .contract import Contract, ContractError, parse
-from .dialect import SAMPLE_BYTES, Dialect, Rejected, Utf8Evidence, detect
-from .events import ObjectRef
+from .dialect import SAMPLE_BYTES, Dialect, Utf8Evidence, detect
+from .errors import OutOfTime, ReadError, Rejected, StoreError, StreamError, Superseded
 from .html import render as render_html
 from .layout import OutputKeys, contract_key, schema_key
 from .names import output_names
-from .reader import MAX_RECORD_BYTES, BadRow, Chunk, ReadError, read_rows
+from .ports import ObjectRef, ObjectStore
+from .reader import MAX_RECORD_BYTES, BadRow, Chunk, read_rows
 from .report import Report, RowError, to_json
 from .spill import Spill
-from .streams import GZIP_MAGIC, StreamError, gunzip, peek, prefetched, read_pieces, single_byte, to_utf8, transcoded
+from .streams import GZIP_MAGIC, gunzip, peek, prefetched, read_pieces, single_byte, to_utf8, transcoded
 from .summary import ColumnSummary, mix, top_limit
 from .validate import ColumnRules, Validation
 from .writer import Pipelined, ProcessedWriter, RejectedWriter
@@ -48,49 +49,6 @@ WORKERS = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix
 WIDE_COLUMNS, WIDE_BLOCKS = 60, 5
 # A cap on what a gzip member may expand to, so a small bomb cannot exhaust the function.
 MAX_DECOMPRESSED_BYTES = 64 * 1024**3
-
-
-class StoreError(Exception):
-    """The object store failed (network, throttling, permissions): retrying the event may help."""
-
-
-class ObjectGone(StoreError):
-    """The object named by the event no longer exists: there is nothing to retry."""
-
-
-class Superseded(Exception):
-    """The object was overwritten after the event: the newer object's own event will process it."""
-
-
-class OutOfTime(Exception):
-    """The invocation would end before the file does: stop cleanly and let the retry start over."""
-
-
-class ObjectStore(Protocol):
-    """Where objects are read and written: S3 in Lambda, a directory for the CLI and tests.
-
-    Failures of the store itself are raised as StoreError (ObjectGone for a missing object).
-    """
-
-    def open(self, ref: ObjectRef) -> tuple[BinaryIO, ObjectRef]:
-        """A stream of the object's bytes, and the ref completed with the version being read.
-
-        Raises Superseded if `ref` names a version or ETag that is no longer the object's latest.
-        """
-
-    def writer(self, bucket: str, key: str, content_type: str) -> contextlib.AbstractContextManager[BinaryIO]:
-        """A stream whose object appears only when the block exits without an exception."""
-
-    def get(self, bucket: str, key: str, unless_etag: str | None = None) -> tuple[bytes | None, str] | None:
-        """A small object's bytes and ETag; None if there is no such object, and (None, ETag) if
-        its ETag is still `unless_etag` (a cache's copy is current)."""
-
-    def put(self, bucket: str, key: str, data: bytes, content_type: str) -> None: ...
-
-    def copy(self, ref: ObjectRef, bucket: str, key: str) -> None: ...
-
-    def delete(self, bucket: str, key: str) -> None:
-        """Remove an object if it exists (an output left by an earlier version of the file)."""
 
 
 @dataclass

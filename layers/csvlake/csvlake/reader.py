@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from .dialect import Dialect
+from .errors import ReadError
 from .streams import decode_errors
 
 NEWLINE, CR, QUOTE = 10, 13, 34
@@ -28,10 +29,6 @@ MAX_RECORD_BYTES = 64 * 1024 * 1024
 # What a line may hold and still count as blank: spaces, tabs, CR and DOS's end-of-file mark.
 BLANK_BYTES = b" \t\r\x1a"
 csv.field_size_limit(MAX_RECORD_BYTES)
-
-
-class ReadError(ValueError):
-    """The file cannot be read as CSV at all."""
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from .events import ObjectRef
+from .ports import ObjectRef
 
 SCHEMA_VERSION = 1
 MAX_ERRORS = 100

@@ -14,8 +14,8 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .events import ObjectRef
-from .pipeline import ObjectGone, StoreError, Superseded
+from .errors import ObjectGone, StoreError, Superseded
+from .ports import ObjectRef
 
 # Parts of 8 MiB (from 16 MiB objects on), four in flight: the upload overlaps the work and holds ~50 MB;
 # smaller parts also leave less to send after the last chunk (0.6 -> 0.45 s on a 170 MB output here).

@@ -13,6 +13,8 @@ from typing import BinaryIO, TypeVar
 import numpy as np
 import pyarrow as pa
 
+from .errors import StreamError
+
 T = TypeVar("T")
 
 READ_SIZE = 1024 * 1024
@@ -20,10 +22,6 @@ GZIP_MAGIC = b"\x1f\x8b"
 # deflate cannot exceed ~1032:1; even very repetitive CSV stays far below 200:1.
 BOMB_RATIO = 200
 BOMB_CHECK_AFTER = 1024 * 1024
-
-
-class StreamError(ValueError):
-    """The bytes cannot be read as the format they claim to be."""
 
 
 def read_pieces(stream: BinaryIO, size: int = READ_SIZE) -> Iterator[bytes]:

@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 
 from . import types
 from .contract import Contract, FieldSpec, Rule, typed
-from .dialect import Rejected
+from .errors import Rejected
 from .report import RowError, shown
 from .summary import hash64, mix
 

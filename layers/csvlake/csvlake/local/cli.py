@@ -36,10 +36,11 @@ from botocore.exceptions import (
 )
 
 from ..config import Config, ConfigError
-from ..events import EventError, ObjectRef, event_refs, object_refs
+from ..errors import ObjectGone, StoreError, Superseded
+from ..events import EventError, event_refs, object_refs
 from ..layout import SUFFIXES, OutputKeys, contract_key, skip_reason
-from ..pipeline import ObjectGone, ObjectStore, StoreError, Superseded
 from ..pipeline import process as process_object
+from ..ports import ObjectRef, ObjectStore
 from ..s3 import S3Store
 from . import runner, show
 from .draft import SampleRejected, draft

@@ -19,8 +19,8 @@ import pyarrow.parquet as pq
 import yaml
 
 from ..config import Config
-from ..events import ObjectRef
-from ..pipeline import ObjectStore, process
+from ..pipeline import process
+from ..ports import ObjectRef, ObjectStore
 from .fs import DirectoryStore
 
 # A string column with at most this many distinct values gets an `enum` of all of them.

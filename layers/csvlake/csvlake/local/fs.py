@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from ..events import ObjectRef
-from ..pipeline import ObjectGone, StoreError
+from ..errors import ObjectGone, StoreError
+from ..ports import ObjectRef
 
 
 def _etag(stat: os.stat_result) -> str:

@@ -1,0 +1,31 @@
+"""What can go wrong with one file, as exceptions that every layer may import: no other imports here."""
+
+from __future__ import annotations
+
+
+class StoreError(Exception):
+    """The object store failed (network, throttling, permissions): retrying the event may help."""
+
+
+class ObjectGone(StoreError):
+    """The object named by the event no longer exists: there is nothing to retry."""
+
+
+class Superseded(Exception):
+    """The object was overwritten after the event: the newer object's own event will process it."""
+
+
+class OutOfTime(Exception):
+    """The invocation would end before the file does: stop cleanly and let the retry start over."""
+
+
+class Rejected(ValueError):
+    """The whole file is rejected; the message is the reason given in the report."""
+
+
+class StreamError(ValueError):
+    """The bytes cannot be read as the format they claim to be."""
+
+
+class ReadError(ValueError):
+    """The file cannot be read as CSV at all."""
