@@ -52,7 +52,7 @@ fields:
 
 def run(store: DirectoryStore, key: str) -> tuple[float, dict]:
     started = time.perf_counter()
-    report = process(store, ObjectRef("lake", key), Config())
+    report = process(store, ObjectRef("lake", key), Config()).as_dict()
     return time.perf_counter() - started, report
 
 

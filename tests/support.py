@@ -57,7 +57,7 @@ class LocalLake:
         """Process tests/data/<name> (or the given bytes) dropped at raw/<name>; returns the report."""
         key = key or f"{self.config.raw_prefix}{name}"
         ref = self.drop(key, (DATA / name).read_bytes() if data is None else data)
-        report = check_report(process(self.store, ref, self.config))
+        report = check_report(process(self.store, ref, self.config).as_dict())
         on_disk = json.loads(self.read(report["outputs"]["report"]))
         assert {k: v for k, v in on_disk.items() if k != "duration_ms"} == {
             k: v for k, v in report.items() if k != "duration_ms"

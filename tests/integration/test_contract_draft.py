@@ -30,7 +30,7 @@ def test_draft_from_an_s3_object_names_its_contract_key_and_accepts_the_object(
     assert {o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]} == {key}
 
     s3.put_object(Bucket=bucket, Key="contracts/vendas.yaml", Body=text.encode("utf-8"))
-    report = check_report(process(S3Store(), ObjectRef(bucket, key), Config()))
+    report = check_report(process(S3Store(), ObjectRef(bucket, key), Config()).as_dict())
     assert report["status"] == "processed" and report["rows"]["rejected"] == 0
     assert report["validation"]["contract"]["key"] == "contracts/vendas.yaml"
     assert all(rule["failures"] == 0 for rule in report["validation"]["rules"])

@@ -59,7 +59,7 @@ def store_via(proxy: FaultProxy, config: BotoConfig = CLIENT_CONFIG) -> S3Store:
 def run(store: S3Store, key: str, spill_bytes: int | None = None) -> dict:
     # Blocks of 1 MiB: the upload of the processed copy overlaps the read even for files of a few MB.
     config = Config(block_size=1024**2, spill_bytes=spill_bytes)
-    return process(store, ObjectRef(BUCKET, key), config, now=lambda: CLOCK)
+    return process(store, ObjectRef(BUCKET, key), config, now=lambda: CLOCK).as_dict()
 
 
 def outputs(s3) -> dict[str, bytes]:

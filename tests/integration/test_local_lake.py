@@ -77,7 +77,7 @@ def test_output_bucket_receives_every_output(s3, bucket):
     s3.put_object(Bucket=bucket, Key="raw/a.csv", Body=b"x,y\n1,2\n1,2,3\n")
     config = Config(output_bucket="curated")
 
-    report = process(S3Store(s3), ObjectRef(bucket, "raw/a.csv"), config)
+    report = process(S3Store(s3), ObjectRef(bucket, "raw/a.csv"), config).as_dict()
 
     assert report["outputs"]["bucket"] == "curated"
     assert keys_in(s3, "curated") == {

@@ -356,8 +356,8 @@ def test_the_same_file_processed_twice_reports_the_same_drift(lake):
     ref = lake.drop("raw/vendas/2.csv", b"a,b\n1,2\n")
     from csvlake.pipeline import process
 
-    first = process(lake.store, ref, lake.config)
-    again = process(lake.store, ref, lake.config)
+    first = process(lake.store, ref, lake.config).as_dict()
+    again = process(lake.store, ref, lake.config).as_dict()
 
     assert first["drift"] == again["drift"] and first["drift"]["added"] == ["b"]
     assert json.loads(lake.read("reports/vendas/2.json"))["drift"] == first["drift"]
@@ -507,9 +507,9 @@ def test_the_same_file_processed_twice_under_a_contract_writes_the_same_bytes(la
     ref = lake.drop("raw/vendas/a.csv", SALES)
     outputs = ("processed/vendas/a.csv", "quarantine/vendas/a.rejected.csv")
 
-    first = process(lake.store, ref, lake.config)
+    first = process(lake.store, ref, lake.config).as_dict()
     written = {key: lake.read(key) for key in outputs}
-    again = process(lake.store, ref, lake.config)
+    again = process(lake.store, ref, lake.config).as_dict()
 
     timing = ("started_at", "duration_ms")
     assert {k: v for k, v in first.items() if k not in timing} == {k: v for k, v in again.items() if k not in timing}

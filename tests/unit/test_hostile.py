@@ -26,7 +26,7 @@ def peak_rss_mb(tmp_path, name: str, data: bytes) -> tuple[dict, int]:
         from csvlake.ports import ObjectRef
         from csvlake.local.fs import DirectoryStore
         from csvlake.pipeline import process
-        report = process(DirectoryStore({str(tmp_path)!r}), ObjectRef("lake", "raw/{name}"), Config())
+        report = process(DirectoryStore({str(tmp_path)!r}), ObjectRef("lake", "raw/{name}"), Config()).as_dict()
         # VmHWM, not ru_maxrss: the latter carries the parent's peak across fork and exec.
         peak = int(re.search(r"VmHWM:\\s+(\\d+) kB", open("/proc/self/status").read()).group(1))
         print(json.dumps({{"report": report, "rss": peak // 1024}}))

@@ -11,10 +11,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from csvlake import types
+from csvlake.chunks import block_size, encoded
 from csvlake.config import Config
 from csvlake.errors import StoreError
 from csvlake.local.fs import DirectoryStore
-from csvlake.pipeline import _encoded, block_size, process
+from csvlake.pipeline import process
 from csvlake.ports import ObjectRef
 from csvlake.writer import _csv_ready
 from support import DATA, PT_BR_DIALECT, LocalLake
@@ -493,12 +494,12 @@ def test_a_column_parsed_in_several_chunks_is_encoded_as_one(encoding):
     kind = pa.string() if encoding == "utf-8" else pa.binary()
     column = pa.chunked_array([pa.array([t.encode(encoding) for t in p], kind) for p in pieces], kind)
 
-    encoded = _encoded(column, encoding)
+    result = encoded(column, encoding)
 
-    assert encoded.dictionary.type == pa.string()
-    assert encoded.to_pylist() == [t for p in pieces for t in p]
-    assert sorted(encoded.dictionary.to_pylist()) == ["São", "a", "b", "c", "d"]
-    assert len(_encoded(pa.chunked_array([], kind), encoding)) == 0
+    assert result.dictionary.type == pa.string()
+    assert result.to_pylist() == [t for p in pieces for t in p]
+    assert sorted(result.dictionary.to_pylist()) == ["São", "a", "b", "c", "d"]
+    assert len(encoded(pa.chunked_array([], kind), encoding)) == 0
 
 
 def test_formula_cells_are_told_by_their_first_character_in_slices_with_nulls_and_empties():

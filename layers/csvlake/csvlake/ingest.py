@@ -16,6 +16,7 @@ from .errors import ObjectGone, Superseded
 from .layout import dataset_of, skip_reason
 from .pipeline import process
 from .ports import ObjectRef, ObjectStore
+from .report import Report
 
 # Time kept back at the end of an invocation to abort uploads and return cleanly.
 SAFETY_SECONDS = 15
@@ -61,27 +62,27 @@ class Ingestor:
             # Deleted (or overwritten without versioning) since the event: a retry would fail the same way.
             self.logger.warning("object is gone", extra={"error": str(exc)})
             return {**where, "status": "skipped", "reason": "object no longer exists"}
-        rows = report["rows"]
-        self.logger.info("ingested", extra={"status": report["status"], "rows": rows, "reason": report["reason"]})
+        rows = {"read": report.read, "written": report.written, "rejected": report.rejected}
+        self.logger.info("ingested", extra={"status": report.status, "rows": rows, "reason": report.reason})
         self._metrics(dataset, report, time.monotonic() - started)
         if self.publish:
-            self.publish(DETAIL_TYPES[report["status"]], event_detail(report, dataset))
-        return {**where, "status": report["status"], "report": report["outputs"]["report"]}
+            self.publish(DETAIL_TYPES[report.status], event_detail(report.as_dict(), dataset))
+        return {**where, "status": report.status, "report": report.outputs.report}
 
-    def _metrics(self, dataset: str, report: dict[str, Any], seconds: float) -> None:
+    def _metrics(self, dataset: str, report: Report, seconds: float) -> None:
         """One EMF document per file, with the dataset as its dimension."""
         metrics = EphemeralMetrics(namespace=self.namespace, service="csvlake")
         metrics.add_dimension(name="dataset", value=dataset)
-        metrics.add_metric(name=f"Files{report['status'].capitalize()}", unit=MetricUnit.Count, value=1)
-        metrics.add_metric(name="RowsRead", unit=MetricUnit.Count, value=report["rows"]["read"])
-        metrics.add_metric(name="RowsRejected", unit=MetricUnit.Count, value=report["rows"]["rejected"])
-        metrics.add_metric(name="BytesRead", unit=MetricUnit.Bytes, value=report["source"]["size"] or 0)
+        metrics.add_metric(name=f"Files{report.status.capitalize()}", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name="RowsRead", unit=MetricUnit.Count, value=report.read)
+        metrics.add_metric(name="RowsRejected", unit=MetricUnit.Count, value=report.rejected)
+        metrics.add_metric(name="BytesRead", unit=MetricUnit.Bytes, value=report.source.size or 0)
         metrics.add_metric(name="ProcessingTime", unit=MetricUnit.Milliseconds, value=round(seconds * 1000))
         metrics.flush_metrics()
 
 
 def event_detail(report: dict[str, Any], dataset: str) -> dict[str, Any]:
-    """The `detail` of the EventBridge event: the report's summary and where the report is."""
+    """The `detail` of the EventBridge event, from the report's JSON form: its summary and where it is."""
     return {
         "dataset": dataset,
         "status": report["status"],

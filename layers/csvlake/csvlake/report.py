@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from .ports import ObjectRef
 
@@ -43,35 +43,86 @@ class RowError:
         }
 
 
+class Reportable(Protocol):
+    """What the report holds of the stages' own objects (the dialect, a summary, the validation)."""
+
+    def as_report(self) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """Where the file's outputs are in the output bucket; None for those it does not have."""
+
+    bucket: str
+    report: str
+    report_html: str
+    processed: str | None = None
+    rejected_rows: str | None = None
+    quarantine: str | None = None
+
+    def as_report(self) -> dict[str, str | None]:
+        return {
+            "bucket": self.bucket,
+            "processed": self.processed,
+            "rejected_rows": self.rejected_rows,
+            "quarantine": self.quarantine,
+            "report": self.report,
+            "report_html": self.report_html,
+        }
+
+
+@dataclass(frozen=True)
+class ColumnReport:
+    """A column of the processed copy: its output name, its header name, and what its values were."""
+
+    name: str
+    source_name: str | None
+    summary: Reportable
+
+    def as_report(self) -> dict[str, Any]:
+        return {"name": self.name, "source_name": self.source_name, **self.summary.as_report()}
+
+
+@dataclass
+class Errors:
+    """The row errors of a file: the first MAX_ERRORS kept for the report, all of them counted."""
+
+    shown: list[RowError] = field(default_factory=list)
+    count: int = 0
+
+    def add(self, error: RowError) -> None:
+        self.count += 1
+        if len(self.shown) < MAX_ERRORS:
+            self.shown.append(error)
+
+
 @dataclass
 class Report:
+    """What happened to one file, filled in by the stages as they go; as_dict() is its JSON form."""
+
     source: ObjectRef
     started_at: dt.datetime
+    outputs: Outputs
     status: str = "processed"
     reason: str | None = None
-    dialect: dict[str, Any] | None = None
+    dialect: Reportable | None = None
     read: int = 0
     written: int = 0
     rejected: int = 0
-    columns: list[dict[str, Any]] = field(default_factory=list)
+    columns: list[ColumnReport] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    errors: list[dict[str, Any]] = field(default_factory=list)
-    error_count: int = 0
-    outputs: dict[str, str | None] = field(default_factory=dict)
-    validation: dict[str, Any] | None = None
+    errors: Errors = field(default_factory=Errors)
+    validation: Reportable | None = None
     drift: dict[str, Any] | None = None
-
-    def add_error(self, error: RowError) -> None:
-        self.error_count += 1
-        if len(self.errors) < MAX_ERRORS:
-            self.errors.append(error.as_report())
+    finished_at: dt.datetime | None = None
 
     def reject(self, reason: str) -> None:
         self.status = "rejected"
         self.reason = reason
 
-    def as_dict(self, finished_at: dt.datetime) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Any]:
         ref = self.source
+        finished_at = self.finished_at or self.started_at
         return {
             "schema_version": SCHEMA_VERSION,
             "source": {
@@ -83,15 +134,15 @@ class Report:
             },
             "status": self.status,
             "reason": self.reason,
-            "dialect": self.dialect,
+            "dialect": self.dialect.as_report() if self.dialect else None,
             "rows": {"read": self.read, "written": self.written, "rejected": self.rejected},
-            "columns": self.columns,
+            "columns": [column.as_report() for column in self.columns],
             "warnings": self.warnings,
-            "errors": self.errors,
-            "error_count": self.error_count,
-            "validation": self.validation,
+            "errors": [error.as_report() for error in self.errors.shown],
+            "error_count": self.errors.count,
+            "validation": self.validation.as_report() if self.validation else None,
             "drift": self.drift,
-            "outputs": self.outputs,
+            "outputs": self.outputs.as_report(),
             "started_at": self.started_at.isoformat().replace("+00:00", "Z"),
             "duration_ms": round((finished_at - self.started_at).total_seconds() * 1000),
         }

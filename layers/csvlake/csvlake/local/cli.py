@@ -315,7 +315,7 @@ def process(args: argparse.Namespace) -> int:
                 print()
             progress.start(str(path))
             try:
-                report = process_object(store, ObjectRef(LOCAL_BUCKET, key), config)
+                report = process_object(store, ObjectRef(LOCAL_BUCKET, key), config).as_dict()
             except StoreError as exc:
                 raise CliError(str(exc), FAILED) from None
             except OSError as exc:  # DirectoryStore.copy reads the source outside open()

@@ -88,7 +88,7 @@ def draft(
         scratch = _Scratch(folder, store, ref)
         # Parquet keeps each value as it was read: the CSV copy neutralises formulas (=, +, -, @).
         config = Config(output_format="parquet")
-        report = process(scratch, dataclasses.replace(ref, bucket=SCRATCH_BUCKET, key=SAMPLE_KEY), config)
+        report = process(scratch, dataclasses.replace(ref, bucket=SCRATCH_BUCKET, key=SAMPLE_KEY), config).as_dict()
         if report["status"] == "rejected":
             raise SampleRejected(report["reason"])
         processed = scratch.path(SCRATCH_BUCKET, report["outputs"]["processed"])

@@ -1,0 +1,100 @@
+"""The object's bytes as both passes read them: gunzipped, sampled, and parsed into chunks of rows.
+
+A chunk's columns come dictionary-encoded, their distinct texts as UTF-8: the passes work per
+distinct text, far fewer than rows. Reading, parsing and encoding run a chunk ahead, in a thread
+of their own, so that they overlap the work on the chunk before.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import TypeVar
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .arrowtext import single_byte, transcoded
+from .config import Config
+from .dialect import SAMPLE_BYTES, Dialect
+from .errors import OutOfTime, Rejected
+from .pool import WORKERS
+from .ports import ObjectRef, ObjectStore
+from .reader import MAX_RECORD_BYTES, Chunk, read_rows
+from .streams import GZIP_MAGIC, gunzip, peek, prefetched, read_pieces, to_utf8
+
+T = TypeVar("T")
+# A chunk of a wide file gets one block per WIDE_COLUMNS columns, up to WIDE_BLOCKS (docs/adr/0014).
+WIDE_COLUMNS, WIDE_BLOCKS = 60, 5
+# A cap on what a gzip member may expand to, so a small bomb cannot exhaust the function.
+MAX_DECOMPRESSED_BYTES = 64 * 1024**3
+
+
+def decompressed(store: ObjectStore, ref: ObjectRef) -> tuple[Iterator[bytes], bool, ObjectRef]:
+    """The object's bytes, gunzipped on the fly when they are gzip (by their magic, not their name),
+    whether they were, and the ref completed with the version being read."""
+    stream, ref = store.open(ref)
+    magic, pieces = peek(read_pieces(stream), len(GZIP_MAGIC))
+    gzipped = magic == GZIP_MAGIC
+    return (gunzip(pieces, MAX_DECOMPRESSED_BYTES) if gzipped else pieces), gzipped, ref
+
+
+def sampled(store: ObjectStore, ref: ObjectRef) -> tuple[bytes, bool, Iterator[bytes], ObjectRef]:
+    """The first bytes for dialect detection (whether they are the whole file), and all the bytes."""
+    pieces, gzipped, ref = decompressed(store, ref)
+    size = SAMPLE_BYTES
+    while True:
+        sample, pieces = peek(pieces, size + 1)
+        if gzipped and not sample:
+            raise Rejected("empty file: the gzip stream holds no bytes")
+        # Very wide files: the sample must hold the header and a row after it.
+        if len(sample) <= size or max(sample.count(b"\n"), sample.count(b"\r")) > 2 or size >= MAX_RECORD_BYTES:
+            return sample[:size], len(sample) <= size, pieces, ref
+        size *= 4
+
+
+def chunks(
+    pieces: Iterator[bytes], dialect: Dialect, ncols: int, config: Config, deadline: float | None
+) -> Iterator[Chunk]:
+    """The object's rows, each chunk's columns dictionary-encoded. A single-byte encoding (cp1252, …)
+    is parsed as it is, and only each chunk's distinct texts are transcoded to UTF-8, not every byte
+    of the file."""
+    if single_byte(dialect.encoding) and dialect.line_ending != "CR":
+        encoding = dialect.encoding
+    else:
+        pieces, encoding = to_utf8(pieces, dialect.encoding, lone_cr=dialect.line_ending == "CR"), "utf-8"
+    rows = read_rows(
+        pieces, dialect, ncols, skip_header=dialect.header, block_size=block_size(config, ncols), encoding=encoding
+    )
+    return in_time(prefetched(_encoded_chunks(rows, dialect.encoding)), deadline)
+
+
+def _encoded_chunks(chunks: Iterator[Chunk], encoding: str) -> Iterator[Chunk]:
+    for chunk in chunks:
+        chunk.columns = list(WORKERS.map(encoded, chunk.columns, [encoding] * len(chunk.columns)))
+        yield chunk
+
+
+def block_size(config: Config, ncols: int) -> int:
+    """Bytes read per chunk. The work on a chunk is mostly per column (a few dozen Arrow calls each,
+    whatever its rows), so a wide file is read in bigger blocks: one `config.block_size` per
+    WIDE_COLUMNS columns, up to WIDE_BLOCKS of them (docs/adr/0013-fourth-round-less-cpu.md, 0014)."""
+    return config.block_size * min(WIDE_BLOCKS, max(1, ncols // WIDE_COLUMNS))
+
+
+def encoded(column: pa.ChunkedArray, encoding: str) -> pa.DictionaryArray:
+    """A parsed column dictionary-encoded, its distinct texts as UTF-8 strings. Arrow encodes the
+    chunks of a column against one dictionary that they share, so joining them after encoding
+    joins their indices only, not their texts."""
+    column = pc.dictionary_encode(column).combine_chunks()
+    if pa.types.is_binary(column.dictionary.type):
+        return pa.DictionaryArray.from_arrays(column.indices, transcoded(column.dictionary, encoding))
+    return column
+
+
+def in_time(items: Iterator[T], deadline: float | None) -> Iterator[T]:
+    """The same items, until the invocation's deadline (a time.monotonic() value) has passed."""
+    for item in items:
+        if deadline is not None and time.monotonic() > deadline:
+            raise OutOfTime("the invocation's time is nearly up; uploads aborted, nothing written")
+        yield item

@@ -1,0 +1,64 @@
+"""Between the passes: each column's type, output name and rules, once the contract is applied."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import types
+from .first_pass import Inspection
+from .names import output_names
+from .validate import ColumnRules, Validation
+
+
+@dataclass
+class Plan:
+    """What the second pass does with each source column, the contract applied."""
+
+    formats: list[types.Format | None]
+    checked: list[bool]  # the contract declares a type: each value is checked against it
+    written: list[int]  # the source columns in the processed copy
+    names: list[str]  # and their output names
+    validation: Validation | None
+
+
+def plan(inspection: Inspection, validation: Validation | None, warnings: list[str]) -> Plan:
+    """Each column's type, output name and rules. Raises Rejected when the file's columns break the
+    contract (a required column missing, an extra one where `columns: strict`)."""
+    sources = inspection.source_names
+    if validation is None:
+        names, renamed = output_names(sources)
+        warnings.extend(renamed)
+        return Plan(inspection.formats, [False] * len(sources), list(range(len(sources))), names, None)
+    contract = validation.contract
+    for spec in contract.fields:
+        if spec.required and spec.name not in sources:
+            validation.failed(spec.name, "required", f"required column {spec.name!r} is missing", warnings)
+    specs = [contract.field(name) for name in sources]
+    extra = [name for name, spec in zip(sources, specs) if spec is None]
+    if extra and contract.columns == "strict":
+        listed = ", ".join(repr(name) for name in extra)
+        validation.failed(None, "columns", f"column {listed} is not in the contract", warnings)
+    written = [i for i, spec in enumerate(specs) if spec is not None or contract.columns != "drop_extra"]
+    checked = [spec is not None and spec.type not in (None, "string") for spec in specs]
+    formats = [
+        types.declared(spec.type, evidence, spec.format) if spec and spec.type else evidence.result()
+        for spec, evidence in zip(specs, inspection.evidence)
+    ]
+    renames = {k: specs[i].rename for k, i in enumerate(written) if specs[i] and specs[i].rename}
+    names, renamed = output_names([sources[i] for i in written], renames)
+    warnings.extend(renamed)
+    validation.set_columns(
+        [ColumnRules(spec, fmt, check) if spec else None for spec, fmt, check in zip(specs, formats, checked)]
+    )
+    return Plan(formats, checked, written, names, validation)
+
+
+def check_rows(rows: int, validation: Validation | None, warnings: list[str]) -> None:
+    """The contract's min_rows and max_rows, on the records read (accepted or not)."""
+    if validation is None:
+        return
+    low, high = validation.contract.file_rule("min_rows"), validation.contract.file_rule("max_rows")
+    if low is not None and rows < low.value:
+        validation.failed(None, "min_rows", f"{rows} rows, fewer than {low.value}", warnings)
+    if high is not None and rows > high.value:
+        validation.failed(None, "max_rows", f"{rows} rows, more than {high.value}", warnings)
