@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from csvlake.summary import DISTINCT_K, TOP_KEEP, ColumnSummary, hash64, top_limit
+from csvlake.summary import DISTINCT_K, TOP_KEEP, ColumnSummary, top_limit
 
 
 def summarise(kind: str, values: list, chunk: int) -> dict:
@@ -159,31 +159,3 @@ def test_top_values_merge_equal_values_across_chunks_in_the_order_first_seen():
         ("2024-01-03", 2),
     ]
     assert numbers.as_report()["top"][:2] == [{"value": 2.5, "count": 6}, {"value": -0.0, "count": 5}]
-
-
-def test_text_hashes_depend_on_the_text_only_and_tell_texts_apart():
-    # GIVEN texts of every length around the 8-byte words the hash reads (NUL-padded look-alikes
-    # included), with accents, CJK and emoji, and long ones on both sides of VECTOR_WORDS
-    rnd = random.Random(11)
-    alphabet = "abcXYZ019 ;,.\"'ãçéüß€日本語😀\x00\t\n"
-    texts = ["", "\x00", "a", "a\x00", "1234567", "12345678", "12345678\x00", "123456789"]
-    texts += ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 40))) for _ in range(5000)]
-    texts += ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(400, 3000))) for _ in range(50)]
-    hashes = hash64(pa.array(texts))
-
-    # THEN equal texts hash alike, whatever the array's offsets width, slice or order
-    shuffled = rnd.sample(range(len(texts)), len(texts))
-    assert (hash64(pa.array(texts, pa.large_string())) == hashes).all()
-    assert (hash64(pa.array(texts).slice(123, 2000)) == hashes[123:2123]).all()
-    assert (hash64(pa.array([texts[i] for i in shuffled])) == hashes[shuffled]).all()
-    # AND texts all of one length (hashed without sorting) hash as they do among other lengths
-    for length in (0, 1, 7, 8, 9, 16, 23, 520):
-        same = [t for t in texts if len(t.encode()) == length] or ["x" * length]
-        mixed = hash64(pa.array([*same, "x" * (length + 1)]))[: len(same)]
-        assert (hash64(pa.array(same)) == mixed).all()
-        prefixed = pa.array(["-" + t for t in same])
-        assert (hash64(prefixed.slice(1)) == hash64(prefixed)[1:]).all()
-    # AND different texts get different hashes
-    assert len(set(hashes.tolist())) == len(set(texts))
-    # AND booleans hash too
-    assert len(set(hash64(pa.array([True, False, True])).tolist())) == 2

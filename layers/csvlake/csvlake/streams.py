@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import codecs
-import functools
 import queue
 import threading
 import zlib
 from collections.abc import Iterable, Iterator
 from typing import BinaryIO, TypeVar
-
-import numpy as np
-import pyarrow as pa
 
 from .errors import StreamError
 
@@ -121,54 +117,6 @@ def _without_bom(pieces: Iterable[bytes]) -> Iterator[bytes]:
 def decode_errors(encoding: str) -> str:
     """How bytes that `encoding` does not define are read: never dropped, never fatal."""
     return {"cp1252": "csvlake-latin1", "utf-8": "surrogateescape"}.get(encoding, "replace")
-
-
-@functools.cache
-def _utf8_lengths(encoding: str) -> np.ndarray | None:
-    """For an encoding of one character per byte, ASCII as ASCII (cp1252, latin-1, …): the length
-    in UTF-8 of each byte's character. None for any other encoding (UTF-8, UTF-16, Shift JIS, …)."""
-    errors = decode_errors(encoding)
-    # Every pair of high bytes: a multi-byte encoding reads some pair as one character (or a BOM as none).
-    pairs = bytes(b for first in range(128, 256) for second in range(128, 256) for b in (first, second))
-    try:
-        if len(pairs.decode(encoding, errors)) != len(pairs) or bytes(range(128)).decode(encoding, errors) != "".join(
-            map(chr, range(128))
-        ):
-            return None
-        return np.array([len(bytes([b]).decode(encoding, errors).encode("utf-8")) for b in range(256)], np.int64)
-    except (LookupError, UnicodeError):
-        return None
-
-
-def single_byte(encoding: str) -> bool:
-    """Whether the parser may split `encoding`'s bytes as they are (transcoded() then reads the texts)."""
-    return _utf8_lengths(encoding) is not None
-
-
-def text_offsets(values: pa.Array) -> np.ndarray:
-    """Where each text of a string or binary array starts in its data buffer, and where the last ends."""
-    if pa.types.is_large_string(values.type) or pa.types.is_large_binary(values.type):
-        width = np.int64
-    elif pa.types.is_string(values.type) or pa.types.is_binary(values.type):
-        width = np.int32
-    else:
-        raise TypeError(f"not texts: {values.type}")
-    return np.frombuffer(values.buffers()[1], width, len(values) + 1, values.offset * np.dtype(width).itemsize)
-
-
-def transcoded(values: pa.Array, encoding: str) -> pa.Array:
-    """Binary texts in a single-byte `encoding` as UTF-8 strings, read as to_utf8 reads them. Used
-    on a chunk's distinct texts: far fewer bytes than the file's, and ASCII ones are only relabelled."""
-    offsets = text_offsets(values)
-    data = np.frombuffer(values.buffers()[2], np.uint8)[offsets[0] : offsets[-1]]
-    if not len(data) or data.max() < 0x80:
-        return values.view(pa.string())
-    text = data.tobytes().decode(encoding, decode_errors(encoding)).encode("utf-8", "surrogateescape")
-    ends = np.concatenate(([0], np.cumsum(_utf8_lengths(encoding)[data])))
-    new_offsets = ends[offsets - offsets[0]].astype(np.int32)
-    return pa.Array.from_buffers(
-        pa.string(), len(values), [values.buffers()[0], pa.py_buffer(new_offsets), pa.py_buffer(text)]
-    )
 
 
 def to_utf8(pieces: Iterable[bytes], encoding: str, lone_cr: bool = False) -> Iterator[bytes]:

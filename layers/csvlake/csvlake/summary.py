@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,7 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .streams import text_offsets
+from .arrowtext import hash64
 
 # Distinct counts are exact below this many values, then estimated from the K smallest 64-bit hashes
 # (a KMV sketch: relative standard error about 1/sqrt(K - 2), ~1.1%).
@@ -34,90 +33,6 @@ TEXT_LIMIT = 200
 def top_limit(columns: int) -> int:
     """How many distinct values a column's `top` counts exactly, in a file of `columns` columns."""
     return max(TOP_KEEP, TOP_EXACT_VALUES // max(1, columns))
-
-
-def mix(bits: np.ndarray) -> np.ndarray:
-    """splitmix64's finaliser: spreads 64-bit keys uniformly, as the KMV estimate needs."""
-    with np.errstate(over="ignore"):
-        z = bits.astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15)
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        return z ^ (z >> np.uint64(31))
-
-
-def hash64(values: pa.Array) -> np.ndarray:
-    """Hashes equal for equal values in every process (Python's hash() is salted per process)."""
-    if pa.types.is_integer(values.type) or pa.types.is_floating(values.type) or pa.types.is_temporal(values.type):
-        numbers = values.to_numpy(zero_copy_only=False)
-        if numbers.dtype.kind == "f":
-            numbers = numbers.astype(np.float64) + 0.0  # + 0.0: -0.0 and 0.0 are one value
-        elif numbers.dtype.itemsize != 8:
-            numbers = numbers.astype(np.int64)
-        return mix(numbers.view(np.uint64))
-    if pa.types.is_boolean(values.type):
-        return mix(values.to_numpy(zero_copy_only=False).astype(np.uint64))
-    return _text_hash(values)
-
-
-# Texts longer than this many 8-byte words are hashed one by one by BLAKE2b (C, and no numpy loop
-# over their words); shorter ones word by word, all texts of a chunk at once.
-VECTOR_WORDS = 64
-_TEXT_SEED = np.uint64(0x5851F42D4C957F2D)
-
-
-def _text_hash(values: pa.Array) -> np.ndarray:
-    """A 64-bit hash of each string's UTF-8 bytes, vectorised: the length, then each 8-byte word
-    (the last one zero-padded) folded in by splitmix64's finaliser, a bijection of 64-bit words.
-
-    Texts are ordered by their number of words, longest first, so that the texts still hashing at
-    word j are a prefix of that order: one numpy pass per word position, none per text.
-    """
-    offsets = text_offsets(values).astype(np.int64)
-    data_buffer = values.buffers()[2]
-    starts, lengths = offsets[:-1], np.diff(offsets)
-    data = np.frombuffer(data_buffer, np.uint8) if data_buffer is not None else np.zeros(0, np.uint8)
-    # Zero bytes after the data: reading a whole word at the last string's end stays in bounds.
-    data = np.concatenate([data[: int(offsets[-1])], np.zeros(8, np.uint8)])
-    # Every byte offset as the start of a little-endian word (an unaligned, overlapping view).
-    words_at = np.ndarray((len(data) - 7,), "<u8", data, 0, (1,))
-    nwords = (lengths + 7) // 8
-    if len(values) and lengths.min() == lengths.max() and nwords[0] <= VECTOR_WORDS:
-        return _same_length_hash(data, int(offsets[0]), len(values), int(lengths[0]))
-    out = np.empty(len(values), np.uint64)
-    long = np.flatnonzero(nwords > VECTOR_WORDS)
-    for i in long.tolist():
-        text = data[starts[i] : starts[i] + lengths[i]].tobytes()
-        out[i] = int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "little")
-    order = np.flatnonzero(nwords <= VECTOR_WORDS)
-    order = order[np.argsort((-nwords[order]).astype(np.int16), kind="stable")]  # a radix sort
-    first, size, tail = starts[order], nwords[order], lengths[order] % 8
-    # Of the last word, only the string's own bytes count: `tail` bytes, or all 8 when tail is 0.
-    last_mask = np.where(tail == 0, ~np.uint64(0), (np.uint64(1) << (tail.astype(np.uint64) * np.uint64(8))) - 1)
-    h = mix(lengths[order].astype(np.uint64) ^ _TEXT_SEED)
-    fewer = -size  # ascending: the texts with more than j words are the first searchsorted(fewer, -j)
-    with np.errstate(over="ignore"):
-        for j in range(int(size[0]) if len(size) else 0):
-            active, ending = np.searchsorted(fewer, [-j, -j - 1])
-            word = words_at[first[:active] + 8 * j]
-            word[ending:] &= last_mask[ending:active]
-            h[:active] = mix(h[:active] ^ word)
-    out[order] = h
-    return out
-
-
-def _same_length_hash(data: np.ndarray, start: int, count: int, length: int) -> np.ndarray:
-    """_text_hash's hashes of `count` texts of `length` bytes each, side by side in `data` from
-    `start` (zip codes, ids, fixed-width codes): each word position read as a strided view, with
-    no sort and no gathers (1 ms instead of 4.5 per 64,000 zip codes here)."""
-    h = np.full(count, mix(np.array([length], np.uint64) ^ _TEXT_SEED)[0], np.uint64)
-    words = (length + 7) // 8
-    with np.errstate(over="ignore"):
-        for j in range(words):
-            word = np.ndarray((count,), "<u8", data, start + 8 * j, (length,))
-            if j == words - 1 and length % 8:
-                word = word & np.uint64((1 << (8 * (length % 8))) - 1)
-            h = mix(h ^ word)
-    return h
 
 
 def json_value(value: Any) -> Any:
@@ -181,9 +96,8 @@ class ColumnSummary:
             numbers = values.to_numpy(zero_copy_only=False).astype(np.float64)
             weights = counts.astype(np.float64)
             with np.errstate(over="ignore", invalid="ignore"):  # beyond float64: reported as null
-                # Not np.dot: OpenBLAS splits a dot product over 10,000 values across its own threads,
-                # which spin while idle (~2 s of CPU per 150 MB file on 2 cores) and make the last bits
-                # depend on the core count. numpy's pairwise sum is the same on every machine.
+                # Not np.dot: OpenBLAS's threads spin while idle and make the last bits depend on the
+                # core count; numpy's pairwise sum is the same on every machine (docs/adr/0009).
                 mean = float(np.add.reduce(weights * numbers) / n)
                 self._merge_moments(n, mean, float(np.add.reduce(weights * (numbers - mean) ** 2)))
         self.count += n
@@ -228,8 +142,8 @@ class ColumnSummary:
             hashed = hashed[hashed < largest]
             if not len(hashed):
                 return
-        # Sorted and distinct, as np.unique gives, but 10x faster here: the kept hashes are one sorted
-        # run already, so a stable sort (timsort) merges two runs in linear time.
+        # Sorted and distinct, as np.unique gives, with less work: the kept hashes are one sorted run
+        # already, so a stable sort (timsort) merges two runs in linear time (docs/adr/0009).
         merged = np.concatenate([self.hashes, np.sort(hashed)])
         merged.sort(kind="stable")
         if len(merged):
@@ -241,7 +155,8 @@ class ColumnSummary:
     def _merge_top(self, values: pa.Array, counts: np.ndarray) -> None:
         # A chunk's values come one per text, so a value written in several ways (1 and +1) has an entry
         # for each, and a cut can take each of them: it then loses up to that many times the cut's
-        # largest. Grouping them first would cost ~4 ms per chunk of a numeric column of 100,000 values.
+        # largest. Grouping them first would make the bound hold per value, at a cost in CPU that the
+        # report's bound per way of writing avoids (docs/adr/0013).
         if len(values) > self._top_room:
             self.top_exact = False
             order = np.argpartition(-counts, TOP_KEEP)

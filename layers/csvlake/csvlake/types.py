@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .streams import text_offsets
+from .arrowtext import may_hold, plain_ascii, text_lengths, unsigned_integers
 
 NULL_TOKENS = pa.array(["", "na", "n/a", "null", "none", "nan", "#n/a", "nil"])
 LONGEST_TOKEN = max(len(token.encode()) for token in NULL_TOKENS.to_pylist())
@@ -118,10 +118,9 @@ def declared(kind: str, evidence: TypeInference, strptime: str | None = None) ->
 def null_tokens(values: pa.Array) -> pa.Array:
     """Where the texts are empty cells or the usual null tokens (NA, NULL, N/A, …)."""
     # Texts without a blank, control or non-ASCII byte have nothing to trim and only ASCII case: just
-    # those as short as a token need a look (in most columns few or none; 2-3 ms less per 100,000).
+    # those as short as a token need a look, in most columns few or none (docs/adr/0013).
     if isinstance(values, pa.StringArray) and not values.null_count and plain_ascii(values):
-        offsets = text_offsets(values)
-        short = np.flatnonzero(np.diff(offsets) <= LONGEST_TOKEN)
+        short = np.flatnonzero(text_lengths(values) <= LONGEST_TOKEN)
         is_null = np.zeros(len(values), bool)
         if len(short):
             tokens = pc.is_in(pc.utf8_lower(values.take(pa.array(short))), value_set=NULL_TOKENS)
@@ -141,26 +140,6 @@ def nulls_applied(values: pa.Array, is_null: pa.Array | None = None) -> pa.Array
     # The bitmap starts where the buffers do: `values.offset` bits before the first text.
     bitmap = pa.py_buffer(np.packbits(np.concatenate([np.zeros(values.offset, bool), valid]), bitorder="little"))
     return pa.Array.from_buffers(values.type, len(values), [bitmap, *values.buffers()[1:]], offset=values.offset)
-
-
-def _bytes(texts: pa.Array) -> np.ndarray:
-    """The bytes from the first text's start to the last text's end; a null's bytes among them."""
-    offsets = text_offsets(texts)
-    data = texts.buffers()[2]
-    return np.frombuffer(data, np.uint8)[offsets[0] : offsets[-1]] if data is not None else np.zeros(0, np.uint8)
-
-
-def may_hold(texts: pa.Array, char: str) -> bool:
-    """Whether some text may hold the ASCII `char`, from the texts' bytes: a false yes (a null's
-    bytes) costs a pass, never a wrong value."""
-    return bool((_bytes(texts) == ord(char)).any())
-
-
-def plain_ascii(texts: pa.Array) -> bool:
-    """Whether no text holds a blank, control or non-ASCII byte, judged as may_hold judges: then no
-    text has whitespace to trim, and its case is ASCII's."""
-    data = _bytes(texts)
-    return not len(data) or (int(data.min()) > 32 and int(data.max()) < 128)
 
 
 def trimmed(texts: pa.Array) -> pa.Array:
@@ -283,7 +262,7 @@ def _lossless(
     if fmt.kind in ("integer", "number"):
         # Long texts may hold more digits than float64 keeps; exponents may overflow or underflow it.
         # Lengths in bytes: a text that matches a number format is ASCII, one byte per character.
-        risky = np.diff(text_offsets(values)) >= FLOAT_SAFE_LENGTH
+        risky = text_lengths(values) >= FLOAT_SAFE_LENGTH
         if fmt.kind == "number" and decimal == "." and not integers:
             exponent = pc.fill_null(pc.match_substring(values, "e", ignore_case=True), False)
             risky |= exponent.to_numpy(zero_copy_only=False)
@@ -305,20 +284,6 @@ def _lossless(
     if converted is not None:
         converted[fmt] = typed
     return True
-
-
-def unsigned_integers(texts: pa.Array) -> bool:
-    """Whether every text (none null) is digits, without a leading zero unless it is 0: what every
-    integer format matches, told from the bytes with numpy (0.3 ms per 64,000 texts here, the
-    integer pattern's regex 2.5 ms)."""
-    offsets = text_offsets(texts)
-    lengths = np.diff(offsets)
-    if not len(texts) or not lengths.all() or texts.null_count:
-        return False
-    data = _bytes(texts)
-    if data.min() < ord("0") or data.max() > ord("9"):
-        return False
-    return not ((data[offsets[:-1] - offsets[0]] == ord("0")) & (lengths > 1)).any()
 
 
 def _all_match(fmt: Format, texts: pa.Array, present: pa.Array) -> bool:

@@ -8,19 +8,17 @@ import io
 from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
 from typing import BinaryIO
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from .arrowtext import may_hold, starts_with_any, text_bytes
 from .reader import BadRow
-from .streams import text_offsets
-from .types import may_hold
 
 # Rows joined into CSV text at a time, from a chunk's formatted distinct values.
 CSV_SLICE_ROWS = 16384
 # OWASP CSV injection: spreadsheets run cells that start with these as formulas.
-FORMULA_START = np.frombuffer(b"=+-@\t\r", np.uint8)
+FORMULA_START = b"=+-@\t\r"
 
 
 def _csv_ready(values: pa.Array) -> pa.Array:
@@ -32,28 +30,16 @@ def _csv_ready(values: pa.Array) -> pa.Array:
             pc.cast(values, pa.timestamp("s", values.type.tz), safe=False), f"%Y-%m-%dT%H:%M:%S{zone}"
         )
         return pc.if_else(whole, seconds, pc.strftime(values, f"%Y-%m-%dT%H:%M:%S{zone}"))
-    if pa.types.is_string(values.type) and (risky := _formula_like(values)).any():
+    if pa.types.is_string(values.type) and (risky := starts_with_any(values, FORMULA_START)).any():
         return pc.if_else(pa.array(risky), pc.binary_join_element_wise("'", values, ""), values)
     return values
-
-
-def _formula_like(values: pa.StringArray) -> np.ndarray:
-    """Where a text starts with a character of FORMULA_START: its first byte, looked up in numpy."""
-    offsets = text_offsets(values)
-    data = values.buffers()[2]
-    if data is None or len(data) == 0:
-        return np.zeros(len(values), bool)
-    starts = offsets[:-1]
-    first = np.frombuffer(data, np.uint8)[np.minimum(starts, len(data) - 1)]
-    return (offsets[1:] > starts) & np.isin(first, FORMULA_START)
 
 
 def _csv_rows(texts: list[pa.Array], indices: list[pa.Array], start: int) -> pa.Buffer:
     """The CSV rows of CSV_SLICE_ROWS rows from `start` on, from each column's fields and indices."""
     fields = [t.take(i.slice(start, CSV_SLICE_ROWS)) for t, i in zip(texts, indices)]
     rows = pc.binary_join_element_wise(*fields, ",")
-    offsets = text_offsets(rows)
-    return rows.buffers()[2][offsets[0] : offsets[-1]]
+    return pa.py_buffer(text_bytes(rows))
 
 
 def _csv_texts(values: pa.Array, last: bool) -> pa.Array:
