@@ -9,13 +9,10 @@ import ctypes
 import os
 
 # Arrow's allocators read these from the environment: mimalloc (Arrow's pool on aarch64, so on Lambda)
-# when libarrow loads, jemalloc (x86_64) when its pool starts. csvlake/__init__.py imports this module
-# before any csvlake module imports pyarrow. Arrow's own jemalloc settings are dirty_decay_ms:1000 and
-# muzzy_decay_ms:1000, and pages in jemalloc's "muzzy" state (MADV_FREE) count as RSS until the kernel
-# runs short of memory; muzzy_decay_ms:0 hands them back at once (MADV_DONTNEED). For mimalloc, a
-# shorter purge delay and arenas committed as they are used, not eagerly, do the same: measured with
-# Arrow's pool set to mimalloc here, sales-150mb peaks at 316 MB instead of 362 (378 with mimalloc's
-# defaults; docs/adr/0014).
+# when libarrow loads, jemalloc (x86_64) when its pool starts; csvlake/__init__.py imports this module
+# before any csvlake module imports pyarrow. Each hands freed pages back soon: jemalloc's "muzzy" pages
+# (MADV_FREE) count as RSS until the kernel runs short, and mimalloc purges sooner and commits arenas
+# as they are used, not eagerly (docs/adr/0014).
 ALLOCATOR_ENV = {
     "JE_ARROW_MALLOC_CONF": "narenas:1,dirty_decay_ms:500,muzzy_decay_ms:0",
     "MIMALLOC_PURGE_DELAY": "100",
