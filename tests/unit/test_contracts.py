@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from csvlake.contract import ContractError, parse
+from csvlake.contract import FIELD_RULES, ContractError, parse
 from support import ROOT, LocalLake
 
 SALES = (
@@ -522,3 +522,10 @@ def test_a_file_rejected_for_its_columns_still_reports_its_drift(lake):
 
     assert report["status"] == "rejected"
     assert report["drift"]["previous"]["key"] == "raw/vendas/1.csv" and report["drift"]["added"] == ["extra"]
+
+
+def test_every_rule_the_schema_lets_a_field_state_has_its_meaning_in_the_registry():
+    schema = json.loads((ROOT / "layers/csvlake/csvlake/contract.schema.json").read_text())
+    settings = {"name", "description", "rename", "type", "format", "severity"}
+
+    assert set(schema["$defs"]["field"]["properties"]) - settings == set(FIELD_RULES)

@@ -1,24 +1,25 @@
 """A contract's rules applied to chunks of rows: every failure of every row is collected (lazy
 validation), rows failing an `error` rule are set aside, and uniqueness holds across the whole file.
 
-Value rules are evaluated on each column's distinct values (the dictionary of the chunk), then
-mapped to rows; `unique` and `primary_key` keep 64-bit hashes of the keys seen so far.
+What each row rule checks and says is its entry in contract.ROW_RULES. Value rules are evaluated on
+each column's distinct values (the dictionary of the chunk), then mapped to rows; `unique` and
+`primary_key` keep 64-bit hashes of the keys seen so far.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import types
-from .contract import Contract, FieldSpec, Rule, typed
+from .arrowtext import hash64, mix
+from .contract import ROW_RULES, Contract, FieldSpec, RowRule, Rule, Values
 from .errors import Rejected
 from .report import RowError, shown
-from .summary import hash64, mix
 
 
 def _keys(values: pa.Array) -> np.ndarray:
@@ -64,96 +65,62 @@ class SeenKeys:
         return first
 
 
-def _value(value: object, arrow_type: pa.DataType) -> object:
-    """A contract's bound or enum value (already checked against the declared type) for Arrow."""
-    if isinstance(value, dt.datetime) and pa.types.is_timestamp(arrow_type):
-        # A bound without an offset means UTC on a column of instants, and the reverse.
-        if arrow_type.tz and value.tzinfo is None:
-            return value.replace(tzinfo=dt.UTC)
-        if not arrow_type.tz and value.tzinfo is not None:
-            return value.astimezone(dt.UTC).replace(tzinfo=None)
-    return value
+@dataclass(frozen=True)
+class _Check:
+    """A row rule made ready for one column: what it means, and its value as the check takes it
+    and as the messages write it."""
+
+    rule: Rule
+    meaning: RowRule
+    operand: Any
+    expected: Any
+
+    @classmethod
+    def of(cls, rule: Rule, spec: FieldSpec, arrow_type: pa.DataType) -> _Check:
+        meaning = ROW_RULES[rule.name]
+        operand = meaning.operand(rule.value, spec.type, arrow_type)
+        return cls(rule, meaning, operand, meaning.expected(rule.value, spec))
+
+    def message(self, value: str | None, first_line: int = 0) -> str:
+        return self.meaning.message.format(value=value, expected=self.expected, first_line=first_line)
 
 
 class ColumnRules:
-    """One contract field's row rules, prepared for the column's type. Without a declared type,
-    `enum` compares the text as written (trimmed, for a typed column)."""
+    """One contract field's row rules, prepared for the column's type. `must_parse`: the field's type
+    is not text, so a value that does not parse as it fails rule `type`."""
 
-    def __init__(self, spec: FieldSpec, fmt: types.Format | None, declared: bool) -> None:
+    def __init__(self, spec: FieldSpec, fmt: types.Format | None, must_parse: bool) -> None:
         self.spec = spec
         # A typed value is read trimmed, so its text rules see it trimmed; a string is kept as written.
         self.trimmed = fmt is not None
         arrow_type = types.arrow_type(fmt) if spec.type else pa.string()
-        self.rules: list[Rule] = []
-        if declared:
-            self.rules.append(Rule("type", spec.type, "error", spec.line))
+        self.rules: list[Rule] = [Rule("type", spec.type, "error", spec.line)] if must_parse else []
         self.rules.extend(spec.rules)
-        self.bounds: dict[str, pa.Scalar] = {}
-        for rule in spec.rules:
-            if rule.name in ("minimum", "maximum"):
-                self.bounds[rule.name] = pa.scalar(_value(typed(spec.type, rule.value), arrow_type))
-            elif rule.name == "enum":
-                values = [_value(typed(spec.type, v), arrow_type) for v in rule.value]
-                self.enum = pa.array(values).cast(arrow_type) if spec.type else pa.array(values, pa.string())
-        self.seen = SeenKeys() if any(r.name == "unique" for r in spec.rules) else None
+        self._checks = [_Check.of(rule, spec, arrow_type) for rule in self.rules]
+        self.seen = SeenKeys() if any(c.meaning.failing is None for c in self._checks) else None
 
-    def _failing(self, rule: Rule, text: pa.Array, typed: pa.Array, unparsed: pa.Array) -> pa.Array:
-        """Which distinct values fail `rule` (a boolean per value of the dictionary)."""
-        present = typed.is_valid()
-        if rule.name == "type":
-            return unparsed
-        if rule.name == "nullable":
-            return text.is_null()
-        if rule.name == "minimum":
-            return pc.less(typed, self.bounds["minimum"])
-        if rule.name == "maximum":
-            return pc.greater(typed, self.bounds["maximum"])
-        if rule.name == "min_length":
-            return pc.less(pc.utf8_length(text), rule.value)
-        if rule.name == "max_length":
-            return pc.greater(pc.utf8_length(text), rule.value)
-        if rule.name == "pattern":
-            return pc.and_(present, pc.invert(pc.match_substring_regex(text, f"^(?:{rule.value})$")))
-        if rule.name == "enum":
-            compared = typed if self.spec.type else text
-            return pc.and_(present, pc.invert(pc.is_in(compared, value_set=self.enum)))
-        raise AssertionError(rule.name)
-
-    def _message(self, rule: Rule, value: str | None, first_line: int = 0) -> str:
-        spec = self.spec
-        return {
-            "type": lambda: f"{value!r} is not a valid {spec.type}" + (f" ({spec.format})" if spec.format else ""),
-            "nullable": lambda: "is empty, and the column may not be",
-            "unique": lambda: f"{value!r} already appears at line {first_line}",
-            "minimum": lambda: f"{value} is less than the minimum {rule.value}",
-            "maximum": lambda: f"{value} is greater than the maximum {rule.value}",
-            "min_length": lambda: f"{value!r} is shorter than {rule.value} characters",
-            "max_length": lambda: f"{value!r} is longer than {rule.value} characters",
-            "pattern": lambda: f"{value!r} does not match the pattern {rule.value}",
-            "enum": lambda: f"{value!r} is not one of {', '.join(map(str, rule.value))}",
-        }[rule.name]()
-
-    def check(self, text: pa.Array, column: pa.DictionaryArray, unparsed: pa.Array, lines: np.ndarray):
+    def check(self, text: pa.Array, column: pa.DictionaryArray, unparsed: pa.Array | None, lines: np.ndarray):
         """(rule, row positions, messages) for each rule some row of the chunk fails."""
         indices = column.indices.to_numpy(zero_copy_only=False)
         text = types.trimmed(text) if self.trimmed else text
-        found = []
-        for rule in self.rules:
-            if rule.name == "unique":
+        values = Values(text, column.dictionary, column.dictionary if self.spec.type else text, unparsed)
+        failures = []
+        for check in self._checks:
+            if check.meaning.failing is None:  # unique: each row against the rows before it
                 rows, first = self._repeats(column, unparsed, indices, lines)
-                values = [text[int(indices[r])].as_py() for r in rows]
-                found.append((rule, rows, [self._message(rule, shown(v), f) for v, f in zip(values, first)]))
+                shown_values = [shown(text[int(indices[r])].as_py()) for r in rows]
+                failures.append((check.rule, rows, [check.message(v, f) for v, f in zip(shown_values, first)]))
                 continue
-            failing = pc.fill_null(self._failing(rule, text, column.dictionary, unparsed), False)
-            if unparsed is not None and rule.name != "type":
+            failing = pc.fill_null(check.meaning.failing(values, check.operand), False)
+            if unparsed is not None and not check.meaning.sees_unparsed:
                 failing = pc.and_(failing, pc.invert(unparsed))  # its type failure says it all
             failing = failing.to_numpy(zero_copy_only=False)
             if not failing.any():
                 continue
             rows = np.flatnonzero(failing[indices])
-            messages = {int(i): self._message(rule, shown(text[int(i)].as_py())) for i in np.flatnonzero(failing)}
-            found.append((rule, rows, [messages[int(indices[r])] for r in rows]))
-        return found
+            messages = {int(i): check.message(shown(text[int(i)].as_py())) for i in np.flatnonzero(failing)}
+            failures.append((check.rule, rows, [messages[int(indices[r])] for r in rows]))
+        return failures
 
     def _repeats(self, column: pa.DictionaryArray, unparsed: pa.Array | None, indices: np.ndarray, lines: np.ndarray):
         """Rows whose (parsed, present) value appeared on an earlier row of the file, and that row's line."""
@@ -192,7 +159,7 @@ class Validation:
     def __init__(self, contract: Contract, names: list[str]) -> None:
         self.contract = contract
         self.names = names  # source names, in file order
-        self.columns: list[ColumnRules | None] = [None] * len(names)
+        self.column_rules: list[ColumnRules | None] = [None] * len(names)
         self.key_seen = SeenKeys()
         self._column_counts: list[RuleCount] = []
         # Rules about the whole file, counted even when a file is rejected before its rows are read.
@@ -206,11 +173,11 @@ class Validation:
         self._file_counts += [RuleCount(None, r.name, r.severity, r.line) for r in contract.file_rules]
         self._warned: set[tuple[str | None, str]] = set()
 
-    def set_columns(self, columns: list[ColumnRules | None]) -> None:
-        self.columns = columns
+    def set_columns(self, column_rules: list[ColumnRules | None]) -> None:
+        self.column_rules = column_rules
         self._column_counts = [
             RuleCount(name, rule.name, rule.severity, rule.line)
-            for name, rules in zip(self.names, columns)
+            for name, rules in zip(self.names, column_rules)
             for rule in (rules.rules if rules else ())
         ]
 
@@ -220,16 +187,20 @@ class Validation:
         return count
 
     def check(
-        self, texts: list[pa.Array], typed: list[pa.DictionaryArray], unparsed: list[pa.Array], lines: np.ndarray
+        self,
+        texts: list[pa.Array],
+        parsed: list[pa.DictionaryArray],
+        unparsed: list[pa.Array | None],
+        lines: np.ndarray,
     ) -> tuple[list[RowError], np.ndarray]:
         """The chunk's failures in line order, and which of its rows an `error` rule rejects."""
         failures: list[RowError] = []
         rejected = np.zeros(len(lines), bool)
-        for name, rules, text, column, bad in zip(self.names, self.columns, texts, typed, unparsed):
+        for name, rules, text, column, not_parsed in zip(self.names, self.column_rules, texts, parsed, unparsed):
             if rules is None:
                 continue
             indices = column.indices.to_numpy(zero_copy_only=False)
-            for rule, rows, messages in rules.check(text, column, bad, lines):
+            for rule, rows, messages in rules.check(text, column, not_parsed, lines):
                 self._count(name, rule.name, len(rows))
                 if rule.severity == "error":
                     rejected[rows] = True
@@ -241,7 +212,7 @@ class Validation:
         failures.sort(key=lambda f: (f.line, order[f.column]))
         return failures, rejected
 
-    def check_key(self, typed: list[pa.DictionaryArray], lines: np.ndarray, warnings: list[str]) -> None:
+    def check_key(self, parsed: list[pa.DictionaryArray], lines: np.ndarray, warnings: list[str]) -> None:
         """The primary key over the rows kept: every key present, and none repeated in the file."""
         rule = self.contract.file_rule("primary_key")
         if rule is None or not len(lines):
@@ -252,7 +223,7 @@ class Validation:
         combined = np.zeros(len(lines), np.uint64)
         empty = np.zeros(len(lines), bool)
         for name in rule.value:
-            column = typed[self.names.index(name)]
+            column = parsed[self.names.index(name)]
             empty |= column.is_null().to_numpy(zero_copy_only=False)
             hashed = _keys(column.dictionary)[column.indices.to_numpy(zero_copy_only=False)]
             with np.errstate(over="ignore"):
