@@ -6,9 +6,10 @@ import random
 import pytest
 
 from csvlake.dialect import Dialect
-from csvlake.reader import _slow_block, read_rows
+from csvlake.reader import _Layout, _plain_block, _scanned_block, _slow_block, read_rows
 
 NCOLS = 3
+LAYOUT = _Layout(NCOLS, ";", "utf-8")
 FIELDS = ["a", "bb", "", "12,5", '"q;uoted"', '"two\nlines"', '"crlf\r\ninside"', '"say ""hi"""', '"lone\rcr"']
 
 
@@ -45,10 +46,31 @@ def _read(data: bytes, block_size: int) -> tuple[list, list]:
 def test_every_block_size_frames_the_records_as_the_csv_module_does(seed):
     rng = random.Random(seed)
     data = _file(rng)
-    _, chunk, _ = _slow_block(data, True, 1, NCOLS, ";", True, "utf-8")
+    chunk = _slow_block(data, True, 1, True, LAYOUT).chunk
     fields = [column.to_pylist() for column in chunk.columns]
     expected = [(int(line), [f[i] for f in fields]) for i, line in enumerate(chunk.lines)]
     expected_bad = sorted((row.line, row.fields, row.error) for row in chunk.bad_rows)
 
     for block_size in (16, 64, 200, 1 << 20):
         assert _read(data, block_size) == (expected, expected_bad), block_size
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_every_framing_path_accounts_for_the_bytes_and_line_ends_it_takes(seed):
+    """GIVEN any prefix of a file, WHEN a path frames it, THEN it takes whole records only, with the
+    line ends they hold, and a header only among them."""
+    rng = random.Random(seed)
+    data = _file(rng)
+    for end in sorted({len(data), *(rng.randrange(1, len(data) + 1) for _ in range(8))}):
+        view, last = data[:end], end == len(data)
+        for path in (_plain_block, _scanned_block, _slow_block):
+            for skip_header in (True, False):
+                framed = path(view, last, 5, skip_header, LAYOUT)
+                if framed is None:  # the path leaves this view to the next one
+                    continue
+                assert 0 <= framed.consumed <= len(view)
+                assert framed.line_ends == view.count(b"\n", 0, framed.consumed)
+                assert not framed.header_skipped or (skip_header and framed.consumed)
+                if framed.chunk is not None:
+                    assert framed.consumed
+                    assert all(5 <= line <= 5 + framed.line_ends for line in framed.chunk.lines)
