@@ -18,10 +18,13 @@ from .arrowtext import single_byte, transcoded
 from .config import Config
 from .dialect import SAMPLE_BYTES, Dialect
 from .errors import OutOfTime, Rejected
+from .footer import without_footer
+from .lines import Lines, table_bytes
 from .pool import WORKERS
 from .ports import ObjectRef, ObjectStore
 from .reader import MAX_RECORD_BYTES, Chunk, read_rows
 from .streams import GZIP_MAGIC, gunzip, peek, prefetched, read_pieces, to_utf8
+from .structure import Structure
 
 T = TypeVar("T")
 # A chunk of a wide file gets one block per WIDE_COLUMNS columns, up to WIDE_BLOCKS (docs/adr/0014).
@@ -54,18 +57,25 @@ def sampled(store: ObjectStore, ref: ObjectRef) -> tuple[bytes, bool, Iterator[b
 
 
 def chunks(
-    pieces: Iterator[bytes], dialect: Dialect, ncols: int, config: Config, deadline: float | None
+    pieces: Iterator[bytes],
+    dialect: Dialect,
+    structure: Structure,
+    config: Config,
+    deadline: float | None,
+    lines: Lines | None = None,
 ) -> Iterator[Chunk]:
-    """The object's rows, each chunk's columns dictionary-encoded. A single-byte encoding (cp1252, …)
+    """The rows of the file's table, each chunk's columns dictionary-encoded; `lines`, if given,
+    accounts for every line (the preamble's, the footer's…). A single-byte encoding (cp1252, …)
     is parsed as it is, and only each chunk's distinct texts are transcoded to UTF-8, not every byte
     of the file."""
     if single_byte(dialect.encoding) and dialect.line_ending != "CR":
         encoding = dialect.encoding
     else:
         pieces, encoding = to_utf8(pieces, dialect.encoding, lone_cr=dialect.line_ending == "CR"), "utf-8"
-    rows = read_rows(
-        pieces, dialect, ncols, skip_header=dialect.header, block_size=block_size(config, ncols), encoding=encoding
-    )
+    ncols = len(structure.names)
+    table = table_bytes(pieces, structure, lines, encoding)
+    rows = read_rows(table, dialect, ncols, structure.data_line, block_size(config, ncols), encoding)
+    rows = without_footer(rows, dialect.delimiter, encoding, lines)
     return in_time(prefetched(_encoded_chunks(rows, dialect.encoding)), deadline)
 
 

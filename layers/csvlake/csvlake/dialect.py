@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -12,12 +11,16 @@ from types import MappingProxyType
 from typing import Any
 
 from .errors import Rejected
-from .types import BOOLEAN_PATTERN, formats, number_pattern
+from .structure import Record, Structure, consistency, detect_structure
+from .types import number_pattern
 
 SAMPLE_BYTES = 256 * 1024
 SAMPLE_ROWS = 500
-# On a tie, the first wins: `,` comes last because it is the likeliest to appear inside values.
-DELIMITERS = (";", "\t", "|", ",")
+# Records scored per candidate dialect: enough to tell a table from a preamble, cheap for 20 candidates.
+SCORED_LINES = 200
+# On a tie, the first wins: `,` and the space come last, as the likeliest to appear inside values.
+DELIMITERS = (";", "\t", "|", ",", " ")
+QUOTES = ('"', "'")
 # Signatures of files that are often renamed or exported to `.csv` by mistake.
 SIGNATURES = {
     b"PK\x03\x04": "a ZIP archive (an .xlsx workbook is one): export the sheet as CSV",
@@ -44,6 +47,9 @@ class Dialect:
     header: bool
     line_ending: str
     quotechar: str = '"'
+    escapechar: str | None = None
+    # `, `: the blanks after a delimiter are not part of the next field.
+    skipinitialspace: bool = False
     # A choice made without evidence in the sample, for the report's warnings.
     assumption: str | None = None
 
@@ -58,6 +64,8 @@ class Dialect:
             "decimal": self.decimal,
             "thousands": self.thousands,
             "quotechar": self.quotechar,
+            "escapechar": self.escapechar,
+            "skipinitialspace": self.skipinitialspace,
             "header": self.header,
             "line_ending": self.line_ending,
         }
@@ -127,40 +135,72 @@ def _line_ending(text: str) -> str:
     return "CRLF" if crlf > lf else "LF"
 
 
-def _rows(text: str, delimiter: str) -> list[list[str]]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', doublequote=True)
-    rows = []
+@dataclass(frozen=True)
+class Quoting:
+    """How fields are separated and quoted: one candidate of detection."""
+
+    delimiter: str
+    quotechar: str = '"'
+    escapechar: str | None = None
+    skipinitialspace: bool = False
+
+
+def records(lines: list[str], quoting: Quoting, limit: int = SAMPLE_ROWS) -> list[Record]:
+    """The first `limit` records of `lines` (blank ones too), with the physical lines each spans."""
+    reader = csv.reader(
+        iter(lines),
+        delimiter=quoting.delimiter,
+        quotechar=quoting.quotechar,
+        escapechar=quoting.escapechar,
+        doublequote=True,
+        skipinitialspace=quoting.skipinitialspace,
+    )
+    found: list[Record] = []
+    start = 0
     try:
-        for row in reader:
-            if row:
-                rows.append(row)
-            if len(rows) >= SAMPLE_ROWS:
+        for fields in reader:
+            found.append(Record(start + 1, reader.line_num, fields))
+            start = reader.line_num
+            if len(found) >= limit:
                 break
     except csv.Error:
-        pass
-    return rows
+        pass  # a quote left open at the end of the sample: the records before it
+    return found
 
 
-def _delimiter(text: str) -> tuple[str, list[list[str]]]:
-    best = None
-    for delimiter in DELIMITERS:
-        rows = _rows(text, delimiter)
-        width = len(rows[0]) if rows else 0
-        consistency = sum(len(r) == width for r in rows) / len(rows) if rows else 0
-        score = (width > 1, round(consistency, 2), width)
+def _candidates(text: str, overrides: Mapping[str, Any]) -> list[Quoting]:
+    """The dialects worth scoring: the characters that occur in the text, in order of preference."""
+    delimiters = [overrides["delimiter"]] if "delimiter" in overrides else [d for d in DELIMITERS if d in text]
+    quotes = [overrides["quotechar"]] if "quotechar" in overrides else [q for q in QUOTES if q in text] or ['"']
+    escapes = [overrides["escapechar"]] if "escapechar" in overrides else [None, *(["\\"] if "\\" in text else [])]
+    return [Quoting(d, q, e) for d in delimiters or [","] for q in quotes for e in escapes]
+
+
+def _quoting(lines: list[str], overrides: Mapping[str, Any]) -> tuple[Quoting, list[Record]]:
+    """The dialect under which the first records look most like a table (structure.consistency);
+    on a tie, the first candidate. A `,` followed by a space in nearly every field is `, `."""
+    text = "".join(lines[:SCORED_LINES])
+    best: tuple[float, Quoting] | None = None
+    for candidate in _candidates(text, overrides):
+        score = consistency(records(lines[:SCORED_LINES], candidate))
         if best is None or score > best[0]:
-            best = (score, delimiter, rows)
+            best = (score, candidate)
     assert best is not None
-    if not best[0][0]:
-        return ",", _rows(text, ",")  # one column: no delimiter to go by, so the standard one
-    return best[1], best[2]
+    quoting = best[1]
+    found = records(lines, quoting)
+    if quoting.delimiter == "," and "skipinitialspace" not in overrides:
+        later = [f for r in found for f in r.fields[1:] if f]
+        if later and sum(f.startswith(" ") for f in later) >= 0.9 * len(later):
+            quoting = Quoting(",", quoting.quotechar, quoting.escapechar, skipinitialspace=True)
+            found = records(lines, quoting)
+    return quoting, found
 
 
 def _decimal(rows: list[list[str]], delimiter: str) -> str:
     if delimiter == ",":
         return "."
     comma = dot = 0
-    for row in rows[1:]:
+    for row in rows:
         for value in row:
             value = value.strip()
             if "," in value and COMMA_DECIMAL.match(value):
@@ -177,7 +217,7 @@ def _thousands_assumed(rows: list[list[str]], delimiter: str, decimal: str) -> s
     """A warning when `1.500`-like values will be read as thousands with no decimal comma seen."""
     if delimiter != ";" or decimal != ",":
         return None
-    values = [v.strip() for row in rows[1:] for v in row]
+    values = [v.strip() for row in rows for v in row]
     if any("," in v and COMMA_DECIMAL.match(v) for v in values) or not any(THOUSANDS_ONLY.match(v) for v in values):
         return None
     return (
@@ -186,33 +226,14 @@ def _thousands_assumed(rows: list[list[str]], delimiter: str, decimal: str) -> s
     )
 
 
-def _typed(value: str, decimal: str) -> bool:
-    value = value.strip()
-    if re.match(BOOLEAN_PATTERN, value):
-        return True
-    return any(re.match(fmt.pattern, value) for fmt in formats(decimal))
-
-
-def _has_header(rows: list[list[str]], decimal: str) -> bool:
-    """Votes per column, as csv.Sniffer does: a column whose values are all typed (numbers, dates)
-    votes for a header if its first value is not typed, against one if it is."""
-    first, rest = rows[0], rows[1:]
-    votes = 0
-    for j, name in enumerate(first):
-        values = [r[j] for r in rest if len(r) == len(first) and r[j].strip()]
-        if not values or not all(_typed(v, decimal) for v in values):
-            continue
-        votes += -1 if _typed(name, decimal) else 1
-    return votes >= 0
-
-
 def detect(
     sample: bytes, complete: bool, overrides: Mapping[str, Any] = MappingProxyType({})
-) -> tuple[Dialect, list[str]]:
-    """The dialect and the header's names (or generated names when there is no header).
+) -> tuple[Dialect, Structure]:
+    """The dialect and where the table is in the file (its header's names, or generated ones).
 
-    `complete` says the sample is the whole file; `overrides` (encoding, delimiter, decimal,
-    header: what a contract states) replace detection. Raises Rejected for files that cannot be CSV.
+    `complete` says the sample is the whole file; `overrides` (what a contract's `dialect` states:
+    encoding, delimiter, decimal, quotechar, escapechar, header, header_rows, skip_lines) replace
+    detection. Raises Rejected for files that cannot be CSV.
     """
     if not sample:
         raise Rejected("empty file (0 bytes)")
@@ -220,22 +241,39 @@ def detect(
     text = sample.decode(encoding, errors="replace")
     if not complete:
         # The last line of a sample is usually cut short.
-        text = text[: max(text.rfind("\n"), text.rfind("\r"))]
+        text = text[: max(text.rfind("\n"), text.rfind("\r")) + 1]
     text = text.removeprefix("\ufeff")
     controls = len(CONTROL.findall(text))
     if controls > _tolerated(len(text)):
         raise Rejected(f"not a text file: {controls} control characters in the first {len(text)} characters")
     line_ending = _line_ending(text)
+    # Physical lines as the reader counts them: ended by LF, or by CR in a file of CR line ends.
     if line_ending == "CR":
         text = text.replace("\r", "\n")
-    delimiter, rows = _delimiter(text) if "delimiter" not in overrides else (overrides["delimiter"], None)
-    rows = rows if rows is not None else _rows(text, delimiter)
-    if not rows:
+    lines = text.split("\n")
+    lines = [line + "\n" for line in lines[:-1]] + ([lines[-1]] if lines[-1] else [])
+    if not any(line.strip() for line in lines):
         raise Rejected("no usable header: the file holds only blank lines")
-    if not any(name.strip() for name in rows[0]):
+    quoting, found = _quoting(lines, overrides)
+    header = overrides.get("header")
+    structure = detect_structure(
+        found, lines, header=header, header_rows=overrides.get("header_rows"), skip_lines=overrides.get("skip_lines")
+    )
+    if structure.header_rows and not any(name.strip() for name in structure.names):
         raise Rejected("no usable header: the first row has no names")
-    decimal = overrides.get("decimal") or _decimal(rows, delimiter)
-    header = overrides["header"] if "header" in overrides else _has_header(rows, decimal)
-    names = rows[0] if header else [f"column_{i + 1}" for i in range(len(rows[0]))]
-    assumption = None if "decimal" in overrides else _thousands_assumed(rows, delimiter, decimal)
-    return Dialect(encoding, delimiter, decimal, header, line_ending, assumption=assumption), names
+    end = structure.end_line or len(lines) + 1
+    data = [r.fields for r in found if structure.data_line <= r.first < end and not r.blank]
+    decimal = overrides.get("decimal") or _decimal(data, quoting.delimiter)
+    assumption = None if "decimal" in overrides else _thousands_assumed(data, quoting.delimiter, decimal)
+    dialect = Dialect(
+        encoding,
+        quoting.delimiter,
+        decimal,
+        structure.header_rows > 0,
+        line_ending,
+        quotechar=quoting.quotechar,
+        escapechar=quoting.escapechar,
+        skipinitialspace=quoting.skipinitialspace,
+        assumption=assumption,
+    )
+    return dialect, structure

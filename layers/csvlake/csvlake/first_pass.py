@@ -16,20 +16,30 @@ from .chunks import chunks, sampled
 from .config import Config
 from .contract import Contract
 from .dialect import Dialect, Utf8Evidence, detect
+from .lines import Lines
 from .pool import WORKERS
 from .ports import ObjectRef, ObjectStore
 from .spill import Spill
+from .structure import Structure
 
 
 @dataclass
 class Inspection:
     dialect: Dialect
+    structure: Structure
+    lines: Lines
     source_names: list[str]
     evidence: list[types.TypeInference]  # what every column's values fit
     extra_fields: int
     rows: int  # records read, accepted or malformed
     # The parsed chunks, for pass 2 to read instead of the object (None or incomplete: read it again).
     spill: Spill | None = None
+
+    @property
+    def warnings(self) -> list[str]:
+        """What detection decided without certainty, and which lines it left out."""
+        found = [self.dialect.assumption, *self.structure.notes, self.lines.summary()]
+        return [warning for warning in found if warning]
 
     @property
     def formats(self) -> list[types.Format | None]:
@@ -67,7 +77,8 @@ def inspect(
     with the ref completed with the version read."""
     overrides = {**(dict(contract.dialect) if contract else {}), **(overrides or {})}
     sample, complete, pieces, ref = sampled(store, ref)
-    dialect, source_names = detect(sample, complete, overrides)
+    dialect, structure = detect(sample, complete, overrides)
+    source_names = structure.names
     # An all-ASCII sample reads as UTF-8; the rest of the file decides whether it really is.
     guessed = dialect.encoding == "utf-8" and "encoding" not in overrides
     utf8 = Utf8Evidence() if guessed and not complete and sample.isascii() else None
@@ -78,8 +89,9 @@ def inspect(
     inference = [types.TypeInference(dialect.decimal, tally={} if n in tallied else None) for n in source_names]
     extra = rows = 0
     spill = Spill(len(source_names), budget=config.spill_bytes)
+    lines = Lines()
     try:
-        for chunk in chunks(pieces, dialect, len(source_names), config, deadline):
+        for chunk in chunks(pieces, dialect, structure, config, deadline, lines):
             rows += chunk.rows + len(chunk.bad_rows)
             prepared = list(WORKERS.map(_prepared, chunk.columns, inference))
             for row in chunk.bad_rows:
@@ -92,4 +104,4 @@ def inspect(
     if utf8 and utf8.legacy:
         spill.close()
         return inspect(store, ref, config, contract, deadline, {**overrides, "encoding": "cp1252"})
-    return Inspection(dialect, source_names, inference, extra, rows, spill), ref
+    return Inspection(dialect, structure, lines, source_names, inference, extra, rows, spill), ref

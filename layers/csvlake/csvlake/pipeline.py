@@ -52,9 +52,9 @@ def process(
         contract = dataset.contract(store, ref, config)
         with stage("inspect"):
             inspection, report.source = inspect(store, ref, config, contract, deadline)
-        report.dialect = inspection.dialect
-        if inspection.dialect.assumption:
-            report.warnings.append(inspection.dialect.assumption)
+        report.dialect, report.structure, report.lines = inspection.dialect, inspection.structure, inspection.lines
+        report.skipped_lines = sorted(inspection.lines.listed, key=lambda line: line.line)
+        report.warnings.extend(inspection.warnings)
         validation = Validation(contract, inspection.source_names) if contract else None
         drift = dataset.schema_drift(store, bucket, report.source, config, contract, inspection)
         report.drift = drift.report

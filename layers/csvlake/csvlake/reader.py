@@ -83,15 +83,17 @@ _INCOMPLETE = _Framed(0, None, False, 0)
 
 
 def read_rows(
-    pieces: Iterable[bytes], dialect: Dialect, ncols: int, skip_header: bool, block_size: int, encoding: str = "utf-8"
+    pieces: Iterable[bytes], dialect: Dialect, ncols: int, first_line: int, block_size: int, encoding: str = "utf-8"
 ) -> Iterator[Chunk]:
-    """Chunks of rows, about `block_size` bytes each, the header record left out. The bytes are
-    UTF-8, or a single-byte `encoding` (streams.single_byte): its columns are then binary."""
+    """Chunks of rows, about `block_size` bytes each, from the table's data (its first byte is on
+    line `first_line`). The bytes are UTF-8, or a single-byte `encoding` (arrowtext.single_byte):
+    its columns are then binary."""
+    skip_header = False
     layout = _Layout(ncols, dialect.delimiter, encoding)
     source = iter(pieces)
     buf = b""
     exhausted = False
-    line = 1
+    line = first_line
     window = block_size
     while True:
         # Joined once: `buf += piece` would copy the growing buffer for every piece, holding the GIL.

@@ -106,6 +106,9 @@ class Report:
     status: str = "processed"
     reason: str | None = None
     dialect: Reportable | None = None
+    structure: Reportable | None = None
+    lines: Reportable | None = None
+    skipped_lines: list[Reportable] = field(default_factory=list)
     read: int = 0
     written: int = 0
     rejected: int = 0
@@ -135,6 +138,9 @@ class Report:
             "status": self.status,
             "reason": self.reason,
             "dialect": self.dialect.as_report() if self.dialect else None,
+            "structure": self.structure.as_report() if self.structure else None,
+            "lines": self.lines.as_report() if self.lines else None,
+            "skipped_lines": [line.as_report() for line in self.skipped_lines],
             "rows": {"read": self.read, "written": self.written, "rejected": self.rejected},
             "columns": [column.as_report() for column in self.columns],
             "warnings": self.warnings,

@@ -150,8 +150,7 @@ def write(
     else:
         pieces, _, ref = decompressed(store, ref)
         # Parsed again (no spill): nothing of pass 1 to reuse.
-        ncols = len(inspection.source_names)
-        parts = ((chunk, None) for chunk in chunks(pieces, inspection.dialect, ncols, config, deadline))
+        parts = ((chunk, None) for chunk in chunks(pieces, inspection.dialect, inspection.structure, config, deadline))
     written = rejected_count = 0
     with contextlib.ExitStack() as outputs:
         processed = Pipelined(

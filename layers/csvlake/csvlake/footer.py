@@ -1,0 +1,83 @@
+"""Footers: the totals, notes and short records after a file's last data row, left out of the data.
+
+Only the end of the file shows a footer, so the chunks go through a step that holds back the last
+two: when the file ends, the records at its end that look like a footer (structure.footer_like)
+are taken out of them, if they are at most MAX_FOOTER records, and kept as skipped lines. A record that looks
+like one in the middle of the data stays data (or a rejected row).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pyarrow as pa
+
+from .lines import Lines
+from .reader import Chunk
+from .report import shown
+from .structure import SkippedLine, footer_like
+
+MAX_FOOTER = 20  # records: real footers are a few lines; more would be data
+
+
+def without_footer(chunks: Iterator[Chunk], delimiter: str, encoding: str, lines: Lines | None) -> Iterator[Chunk]:
+    """The same chunks, the file's footer records taken out of the last ones (recorded in `lines`)."""
+    held: list[Chunk] = []
+    for chunk in chunks:
+        held.append(chunk)
+        if len(held) > 2:
+            yield held.pop(0)
+    footer: list[SkippedLine] = []
+    for chunk in reversed(held):
+        taken, done = _footer(chunk, delimiter, encoding, MAX_FOOTER - len(footer))
+        footer = taken + footer
+        if done:
+            break
+    else:
+        footer = []  # no data record before it in what is held: a table of short records, not a footer
+    if len(footer) > MAX_FOOTER:
+        footer = []
+    if lines is not None:
+        for line in _with_blank_lines(footer, lines.total):
+            lines.skip(line)
+    at = {line.line for line in footer}
+    yield from (_without(chunk, at) for chunk in held)
+
+
+def _footer(chunk: Chunk, delimiter: str, encoding: str, budget: int) -> tuple[list[SkippedLine], bool]:
+    """The footer records at the end of the chunk, in order, and whether a record that is not one
+    ends them here (else the footer may go on in the chunk before)."""
+    width = len(chunk.columns)
+    good = {int(line): i for i, line in enumerate(chunk.lines)}
+    bad = {row.line: row for row in chunk.bad_rows}
+    taken: list[SkippedLine] = []
+    for line in sorted([*good, *bad], reverse=True):
+        fields = bad[line].fields if line in bad else _fields(chunk, good[line], encoding)
+        if len(taken) > budget or not footer_like(fields, width):
+            return taken[::-1], True
+        taken.append(SkippedLine(line, "footer", shown(delimiter.join(fields)) or ""))
+    return taken[::-1], False
+
+
+def _with_blank_lines(footer: list[SkippedLine], total: int) -> list[SkippedLine]:
+    """The footer's records and the blank lines between and after them (the reader skips those)."""
+    if not footer:
+        return []
+    taken = {line.line for line in footer}
+    blank = [SkippedLine(n, "blank", "") for n in range(footer[0].line, total + 1) if n not in taken]
+    return sorted(footer + blank, key=lambda line: line.line)
+
+
+def _fields(chunk: Chunk, row: int, encoding: str) -> list[str]:
+    values = [column[row].as_py() for column in chunk.columns]
+    return [v.decode(encoding, "replace") if isinstance(v, bytes) else (v or "") for v in values]
+
+
+def _without(chunk: Chunk, lines: set[int]) -> Chunk:
+    if not lines:
+        return chunk
+    keep = ~np.isin(chunk.lines, list(lines))
+    columns = chunk.columns if keep.all() else [column.filter(pa.array(keep)) for column in chunk.columns]
+    bad_rows = [row for row in chunk.bad_rows if row.line not in lines]
+    return Chunk(columns, bad_rows, chunk.lines[keep])

@@ -1,0 +1,97 @@
+"""Every line of a file accounted for: the header's, the data's, and each line left out and why.
+
+The stream stage `table_bytes` hands the reader the bytes of the table only, from its first data
+line to a second table, if any, and counts every line of the file on the way.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .report import shown
+from .structure import SkippedLine, Structure
+
+MAX_LISTED = 100  # skipped lines listed with their text in the report; all are counted
+TAIL_BYTES = 64 * 1024  # of a second table, kept for the texts of the lines listed
+NEWLINE = 10
+
+
+@dataclass
+class Lines:
+    """The file's lines: how many, which are the header's, and those skipped (the first listed)."""
+
+    header: int = 0
+    total: int = 0
+    listed: list[SkippedLine] = field(default_factory=list)
+    skipped: Counter = field(default_factory=Counter)
+
+    def skip(self, line: SkippedLine) -> None:
+        self.skipped[line.reason] += 1
+        if len(self.listed) < MAX_LISTED:
+            self.listed.append(line)
+
+    @property
+    def data(self) -> int:
+        """The lines of the data's records (and of blank lines between them)."""
+        return self.total - self.header - sum(self.skipped.values())
+
+    def as_report(self) -> dict:
+        return {
+            "total": self.total,
+            "header": self.header,
+            "data": self.data,
+            "skipped": sum(self.skipped.values()),
+            "skipped_by_reason": dict(sorted(self.skipped.items())),
+        }
+
+    def summary(self) -> str | None:
+        """The warning that says which lines were left out, or None when none were."""
+        if not self.skipped:
+            return None
+        parts = ", ".join(f"{n} {reason}" for reason, n in sorted(self.skipped.items()))
+        return f"{sum(self.skipped.values())} line(s) are not data and were left out ({parts}): see skipped_lines"
+
+
+def table_bytes(pieces: Iterator[bytes], structure: Structure, lines: Lines | None, encoding: str) -> Iterator[bytes]:
+    """The bytes from the structure's first data line up to its second table, if any; `lines`, if
+    given, counts every line and records the second table's as skipped."""
+    first, end = structure.data_line, structure.end_line
+    line = 1  # the line the next byte is on
+    tail: list[bytes] = []  # the second table's bytes, kept until MAX_LISTED of its lines are listed
+    last_byte = NEWLINE
+    for piece in pieces:
+        if not piece:
+            continue
+        arr = np.frombuffer(piece, np.uint8)
+        newlines = np.flatnonzero(arr == NEWLINE)
+        last_byte = piece[-1]
+        start_line, line = line, line + len(newlines)
+        # Where in this piece each of the wanted lines starts: after the (n - start_line)th newline.
+        begin = _offset(newlines, first - start_line, len(piece))
+        stop = len(piece) if end is None else _offset(newlines, end - start_line, len(piece))
+        if begin < stop:
+            yield piece[begin:stop]
+        if lines is not None and stop < len(piece) and sum(map(len, tail)) < TAIL_BYTES:
+            tail.append(piece[stop:])
+    if lines is None:
+        return
+    lines.total = line - 1 + (last_byte != NEWLINE)
+    lines.header = structure.header_rows
+    for skipped in structure.skipped:
+        lines.skip(skipped)
+    if end is not None:
+        texts = b"".join(tail).decode(encoding, "replace").split("\n")
+        for n in range(end, lines.total + 1):
+            text = texts[n - end].rstrip("\r") if n - end < len(texts) else ""
+            lines.skip(SkippedLine(n, "second table" if text.strip() else "blank", shown(text) or ""))
+
+
+def _offset(newlines: np.ndarray, n: int, size: int) -> int:
+    """Where the piece's nth line starts (0: at the piece's start), or its size if past its end."""
+    if n <= 0:
+        return 0
+    return int(newlines[n - 1]) + 1 if n <= len(newlines) else size

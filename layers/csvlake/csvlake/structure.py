@@ -1,0 +1,292 @@
+"""Where the table is in a file's first lines: preamble, header rows, the data, a second table.
+
+Real exports put a title, a date or notes above the header, a group row above the names, rows of
+only delimiters before the data, a second table after a blank line. Detection works on the records
+of the sample, parsed with the file's dialect: the data are the records of the width most records
+share; the header is the record just before them (or two, when a group row stands above the names);
+what comes before is the preamble. Footers, which only the end of the file shows, are found as the
+file streams (footer.py). Every line left out is kept with its reason, for the report.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from .report import shown
+
+
+@dataclass(frozen=True)
+class Record:
+    """A record of the sample: the physical lines it spans (1-based, inclusive) and its fields."""
+
+    first: int
+    last: int
+    fields: list[str]
+
+    @property
+    def blank(self) -> bool:
+        """A blank line, or a line of only delimiters and blanks."""
+        return not any(field.strip() for field in self.fields)
+
+
+@dataclass(frozen=True)
+class SkippedLine:
+    """A line that is neither the header nor data, why, and its text (truncated) for the report."""
+
+    line: int
+    reason: str  # preamble, blank, empty row, footer, second table
+    text: str
+
+    def as_report(self) -> dict:
+        return {"line": self.line, "reason": self.reason, "text": self.text}
+
+
+@dataclass(frozen=True)
+class Structure:
+    """Where the header and the data are, in physical lines (1-based)."""
+
+    header_lines: tuple[int, ...]  # the lines of the header rows: none for a headerless file
+    data_line: int  # the first line after the preamble and the header
+    names: list[str]
+    skipped: tuple[SkippedLine, ...]  # the preamble's lines
+    # The line where a second table starts (a blank line before it); None: the data go on to the end.
+    end_line: int | None = None
+    notes: tuple[str, ...] = ()  # what detection decided that a reader should know, for the warnings
+
+    @property
+    def header_rows(self) -> int:
+        return len(self.header_lines)
+
+    def as_report(self) -> dict:
+        return {
+            "preamble_lines": self.data_line - 1 - len(self.header_lines),
+            "header_rows": self.header_rows,
+            "header_lines": list(self.header_lines),
+            "data_line": self.data_line,
+            "second_table_line": self.end_line,
+        }
+
+
+NUMBER = re.compile(r"^[+-]?(?:\d+|\d{1,3}(?:[.,\s]\d{3})+)(?:[.,]\d+)?(?:[eE][+-]?\d+)?%?$|^[+-]?[.,]\d+$")
+DATE = re.compile(
+    r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
+)
+TIME = re.compile(r"^\d{1,2}:\d{2}(?::\d{2})?$")
+BOOLEAN = re.compile(r"^(?i:true|false|yes|no|sim|não|nao|t|f|y|n)$")
+# Words, names and codes: what a cell of a well-split table holds (CleverCSV's alphanumeric type).
+WORDS = re.compile(r"^[\w][\w .'’&/()@#*+:%ºª°-]*$")
+TOTALS = re.compile(r"^(?i:(?:sub|grand[ -]?)?totals?|totais|total geral|soma|sum|subtotais)\b")
+NOTES = re.compile(r"^(?i:fonte|source|nota|notas|note|notes|obs|observa[cç][aã]o|elabora[cç][aã]o|\*)")
+
+
+def value_kind(value: str) -> str:
+    """The kind of one cell: empty, number, date, boolean, words (a name, a code) or other."""
+    value = value.strip()
+    if not value:
+        return "empty"
+    if NUMBER.match(value):
+        return "number"
+    if DATE.match(value) or TIME.match(value):
+        return "date"
+    if BOOLEAN.match(value):
+        return "boolean"
+    if WORDS.match(value):
+        return "words"
+    return "other"
+
+
+def typed(value: str) -> bool:
+    """A number, a date or a boolean: what a header name seldom is."""
+    return value_kind(value) in ("number", "date", "boolean")
+
+
+def consistency(records: list[Record]) -> float:
+    """How table-like the records are (CleverCSV's data consistency, Q = P·T): P rewards many rows
+    of one width with many fields, T the share of cells of a known kind, which a wrong delimiter or
+    quote breaks (a field left holding `;` or a quote)."""
+    rows = [r.fields for r in records if not r.blank]
+    if not rows:
+        return 0.0
+    widths = Counter(len(row) for row in rows)
+    pattern = sum(n * (width - 1) / width for width, n in widths.items()) / len(widths)
+    cells = [value for row in rows for value in row]
+    known = sum(value_kind(value) != "other" for value in cells) / len(cells)
+    return pattern * known
+
+
+def _header_votes(names: list[str], rows: list[list[str]]) -> int:
+    """Votes per column, as csv.Sniffer does: a column whose values are all typed (numbers, dates)
+    votes for a header if its first value is not typed, against one if it is."""
+    votes = 0
+    for j, name in enumerate(names):
+        values = [r[j] for r in rows if len(r) == len(names) and r[j].strip()]
+        if not values or not all(typed(v) for v in values):
+            continue
+        votes += -1 if typed(name) else 1
+    return votes
+
+
+def _group_row(group: list[str], names: list[str], rows: list[list[str]]) -> bool:
+    """Whether `group` is a row of group names above the header `names` (`Cliente;;Endereço;;`)."""
+    filled = [value.strip() for value in group if value.strip()]
+    return (
+        len(group) > 2
+        and 0 < len(filled) < len(group)
+        and all(value.strip() for value in names)
+        and not any(typed(value) for value in filled)
+        and not any(typed(value) for value in names)
+        and _header_votes(names, rows) > 0
+    )
+
+
+def joined_names(group: list[str], names: list[str]) -> list[str]:
+    """A group row's names carried over the blank cells to their right, joined to the names below."""
+    out, current = [], ""
+    for above, name in zip(group, names):
+        current = above.strip() or current
+        out.append(f"{current} {name.strip()}" if current else name)
+    return out
+
+
+def _title(record: Record, width: int) -> bool:
+    """A title padded with delimiters to the table's width (`Relatório de vendas;;;;`)."""
+    return width > 2 and sum(bool(value.strip()) for value in record.fields) == 1
+
+
+def detect_structure(
+    records: list[Record],
+    lines: list[str],
+    header: bool | None = None,
+    header_rows: int | None = None,
+    skip_lines: int | None = None,
+) -> Structure:
+    """The structure of the sample's `records` (parsed from `lines`): its names are as many as the
+    data's fields. `header` (a contract's `header: true/false`), `header_rows` and `skip_lines`
+    (the lines above the header) replace detection."""
+    if skip_lines is not None:
+        records = [r for r in records if r.first > skip_lines]
+    content = [r for r in records if not r.blank]
+    if not content:
+        return Structure((), (skip_lines or 0) + 1, [], ())
+    widths = Counter(len(r.fields) for r in content)
+    first_of = {}
+    for i, r in enumerate(content):
+        first_of.setdefault(len(r.fields), i)
+    # The data's width: the most common one; on a tie, one of several fields (a preamble is narrow),
+    # then the first (a second table comes after).
+    width = max(widths, key=lambda w: (widths[w], w > 1, -first_of[w]))
+    start = (
+        _table_start(records, width) if skip_lines is None else next(i for i, r in enumerate(records) if not r.blank)
+    )
+    body = [r for r in records[start:] if not r.blank]
+    rows = [r.fields for r in body]
+    if header_rows is None:
+        header_rows = _header_rows(rows, width) if header is None else int(header)
+    notes: list[str] = []
+    if header_rows == 0:
+        names = [f"column_{i + 1}" for i in range(width)]
+    elif header_rows == 1:
+        names = _fitted(rows[0], width, rows[1:], notes)
+    else:
+        names = _fitted(rows[header_rows - 1], width, rows[header_rows:], notes)
+        for group in reversed(rows[: header_rows - 1]):
+            names = joined_names(group, names)
+        notes.append(f"a {header_rows}-row header (lines {body[0].first}-{body[header_rows - 1].last}): names joined")
+    header_records = body[:header_rows]
+    data_line = header_records[-1].last + 1 if header_records else body[0].first
+    if skip_lines is not None:
+        skipped = [_line(n, lines, "preamble") for n in range(1, skip_lines + 1)]
+    else:
+        skipped = [_line(n, lines, "preamble") for r in records[:start] for n in range(r.first, r.last + 1)]
+        skipped = [
+            SkippedLine(s.line, "empty row", s.text) if s.reason == "preamble" and not _has_text(s, lines) else s
+            for s in skipped
+        ]
+    end = _second_table(records, start + header_rows, width, names)
+    if end is not None:
+        notes.append(f"a second table from line {end} on is not read")
+    header_lines = tuple(r.first for r in header_records)
+    return Structure(header_lines, data_line, names, tuple(skipped), end, tuple(notes))
+
+
+def _line(n: int, lines: list[str], reason: str) -> SkippedLine:
+    text = lines[n - 1].rstrip("\r\n") if n <= len(lines) else ""
+    return SkippedLine(n, reason if text.strip() else "blank", shown(text) or "")
+
+
+def _has_text(skipped: SkippedLine, lines: list[str]) -> bool:
+    """Whether a line holds more than delimiters, quotes and blanks."""
+    return bool(re.sub(r"[\s,;|\t\"']", "", lines[skipped.line - 1]))
+
+
+def _header_rows(rows: list[list[str]], width: int) -> int:
+    """1 or 0 header rows, by the kinds of values (_header_votes); 2 for a group row above the names."""
+    if len(rows) > 2 and len(rows[0]) == len(rows[1]) == width and _group_row(rows[0], rows[1], rows[2:]):
+        return 2
+    if len(rows) == 1:
+        return 0 if all(typed(value) for value in rows[0]) else 1
+    if len(rows[0]) != width or _header_votes(rows[0], rows[1:]) >= 0:
+        return 1
+    return 0
+
+
+def _table_start(records: list[Record], width: int) -> int:
+    """The index of the header's record: the first non-blank record of the data's width that is not
+    a padded title, or the one just above it when it is one field narrower or wider (a header
+    without a name for an index column, or with a trailing delimiter)."""
+    for i, record in enumerate(records):
+        if record.blank or len(record.fields) != width or _title(record, width):
+            continue
+        if i > 0 and abs(len(records[i - 1].fields) - width) == 1 and not records[i - 1].blank:
+            above = records[i - 1].fields
+            if sum(bool(v.strip()) for v in above) >= 2 and not any(typed(v) for v in above if v.strip()):
+                return i - 1
+        return i
+    return 0
+
+
+def _fitted(names: list[str], width: int, rows: list[list[str]], notes: list[str]) -> list[str]:
+    """The header's names for rows of `width` fields: a header one name wider with a blank last name
+    (a trailing delimiter) loses it; one name narrower gets a blank name first, for an index column,
+    or last, for rows that end with a delimiter."""
+    if len(names) == width + 1 and not names[-1].strip():
+        return names[:-1]
+    if len(names) == width - 1:
+        trailing = all(not r[-1].strip() for r in rows if len(r) == width)
+        if trailing:
+            notes.append("the rows end with a delimiter the header does not have: their last column is blank")
+            return [*names, ""]
+        notes.append("the header has one name fewer than the rows: the first column (an index) is unnamed")
+        return ["", *names]
+    if len(names) == width + 1:
+        notes.append(f"the header has one name more than the rows: {names[-1]!r} has no values")
+        return names[:width]
+    return names
+
+
+def _second_table(records: list[Record], data_start: int, width: int, names: list[str]) -> int | None:
+    """The line of the blank line before a second table: after a blank line, two or more records
+    of one width that are another table's (another width, or a header again)."""
+    for i in range(data_start, len(records) - 2):
+        if not (records[i].blank and not records[i + 1].blank and not records[i + 2].blank):
+            continue
+        after, next_ = records[i + 1].fields, records[i + 2].fields
+        if len(after) != len(next_) or len(after) < 2:
+            continue
+        if len(after) != width or after == names or _header_votes(after, [next_]) > 0:
+            return records[i].first
+    return None
+
+
+def footer_like(fields: list[str], width: int) -> bool:
+    """Whether a record at the end of the file is a footer: a totals line, a note, or a record of
+    fewer fields than the data's."""
+    filled = [value.strip() for value in fields if value.strip()]
+    if not filled:
+        return True
+    first = filled[0]
+    if TOTALS.match(first) or NOTES.match(first):
+        return True
+    return len(fields) < width
