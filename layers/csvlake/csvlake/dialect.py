@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import csv
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -170,7 +171,7 @@ def records(lines: list[str], quoting: Quoting, limit: int = SAMPLE_ROWS) -> lis
 
 def _candidates(text: str, overrides: Mapping[str, Any]) -> list[Quoting]:
     """The dialects worth scoring: the characters that occur in the text, in order of preference."""
-    delimiters = [overrides["delimiter"]] if "delimiter" in overrides else [d for d in DELIMITERS if d in text]
+    delimiters = [overrides["delimiter"]] if "delimiter" in overrides else [d for d in DELIMITERS if d in text or d == ","]
     quotes = [overrides["quotechar"]] if "quotechar" in overrides else [q for q in QUOTES if q in text] or ['"']
     escapes = [overrides["escapechar"]] if "escapechar" in overrides else [None, *(["\\"] if "\\" in text else [])]
     return [Quoting(d, q, e) for d in delimiters or [","] for q in quotes for e in escapes]
@@ -182,7 +183,8 @@ def _quoting(lines: list[str], overrides: Mapping[str, Any]) -> tuple[Quoting, l
     text = "".join(lines[:SCORED_LINES])
     best: tuple[float, Quoting] | None = None
     for candidate in _candidates(text, overrides):
-        score = consistency(records(lines[:SCORED_LINES], candidate))
+        scored = records(lines[:SCORED_LINES], candidate)
+        score = consistency(scored) if candidate.delimiter != " " or _even(scored) else 0.0
         if best is None or score > best[0]:
             best = (score, candidate)
     assert best is not None
@@ -194,6 +196,13 @@ def _quoting(lines: list[str], overrides: Mapping[str, Any]) -> tuple[Quoting, l
             quoting = Quoting(",", quoting.quotechar, quoting.escapechar, skipinitialspace=True)
             found = records(lines, quoting)
     return quoting, found
+
+
+def _even(found: list[Record]) -> bool:
+    """Whether nearly all records have one width: a space separates fields only in such a file, as
+    prose and dates with times hold spaces too."""
+    widths = Counter(len(r.fields) for r in found if not r.blank)
+    return bool(widths) and max(widths.values()) >= 0.9 * sum(widths.values())
 
 
 def _decimal(rows: list[list[str]], delimiter: str) -> str:

@@ -53,6 +53,8 @@ def _footer(chunk: Chunk, delimiter: str, encoding: str, budget: int) -> tuple[l
     bad = {row.line: row for row in chunk.bad_rows}
     taken: list[SkippedLine] = []
     for line in sorted([*good, *bad], reverse=True):
+        if line in bad and not bad[line].error.startswith("expected "):
+            return taken[::-1], True  # a NUL, a quote never closed: a damaged row, not a footer
         fields = bad[line].fields if line in bad else _fields(chunk, good[line], encoding)
         if len(taken) > budget or not footer_like(fields, width):
             return taken[::-1], True

@@ -74,7 +74,7 @@ DATE = re.compile(
     r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
 )
 TIME = re.compile(r"^\d{1,2}:\d{2}(?::\d{2})?$")
-BOOLEAN = re.compile(r"^(?i:true|false|yes|no|sim|não|nao|t|f|y|n)$")
+BOOLEAN = re.compile(r"^(?i:true|false|yes|no|sim|não|nao)$")
 # Words, names and codes: what a cell of a well-split table holds (CleverCSV's alphanumeric type).
 WORDS = re.compile(r"^[\w][\w .'’&/()@#*+:%ºª°-]*$")
 TOTALS = re.compile(r"^(?i:(?:sub|grand[ -]?)?totals?|totais|total geral|soma|sum|subtotais)\b")
@@ -282,11 +282,11 @@ def _second_table(records: list[Record], data_start: int, width: int, names: lis
 
 def footer_like(fields: list[str], width: int) -> bool:
     """Whether a record at the end of the file is a footer: a totals line, a note, or a record of
-    fewer fields than the data's."""
+    fewer fields than the data's that starts with text (a short record of numbers or dates is a
+    data row cut short, rejected as such)."""
     filled = [value.strip() for value in fields if value.strip()]
     if not filled:
         return True
-    first = filled[0]
-    if TOTALS.match(first) or NOTES.match(first):
+    if TOTALS.match(filled[0]) or NOTES.match(filled[0]):
         return True
-    return len(fields) < width
+    return len(fields) < width and not typed(filled[0])
