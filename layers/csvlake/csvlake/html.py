@@ -222,6 +222,11 @@ def _heads(heads: tuple[str, ...], numeric: tuple[str, ...] = ()) -> str:
     return "".join(f'<th scope="col"{" class=n" if h in numeric else ""}>{h}</th>' for h in heads)
 
 
+def _table(caption: str, heads: str, rows: str, css_class: str = "") -> str:
+    table = f'<table class="{css_class}">' if css_class else "<table>"
+    return f"{table}<caption>{caption}</caption><thead><tr>{heads}</tr></thead><tbody>{rows}</tbody></table>"
+
+
 def _columns(columns: list[dict]) -> str:
     if not columns:
         return "<h2>Columns</h2><p class='none'>No columns: the file was not read.</p>"
@@ -245,10 +250,9 @@ def _columns(columns: list[dict]) -> str:
             within = f": each may be up to {_count(bound)} below the true count" if bound else ""
             note = f"<figcaption>Counts are approximate (merged per chunk){within}.</figcaption>"
         charts.append(f"<figure><h3><code>{_escape(c['name'])}</code></h3>{_chart(c)}{note}</figure>")
+    caption = "Statistics of every column in the processed copy. ≈ marks an estimated distinct count."
     return (
-        "<h2>Columns</h2><table><caption>Statistics of every column in the processed copy. "
-        "≈ marks an estimated distinct count.</caption>"
-        f"<thead><tr>{heads}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        f"<h2>Columns</h2>{_table(caption, heads, ''.join(rows))}"
         f'<h2>Most frequent values</h2><div class="charts">{"".join(charts)}</div>'
     )
 
@@ -263,11 +267,9 @@ def _errors(errors: list[dict], total: int) -> str:
         f"<td>{_escape_visible(err['message'])}</td></tr>"
         for err in errors
     )
-    return (
-        f'<h2>Errors</h2><table class="errors"><caption>{total:,} row error{"s" if total != 1 else ""}.{note}</caption>'
-        f'<thead><tr><th scope="col" class="n">Line</th>{_heads(("Column", "Rule", "Severity", "Message"))}</tr>'
-        f"</thead><tbody>{rows}</tbody></table>"
-    )
+    caption = f"{total:,} row error{'s' if total != 1 else ''}.{note}"
+    heads = '<th scope="col" class="n">Line</th>' + _heads(("Column", "Rule", "Severity", "Message"))
+    return f"<h2>Errors</h2>{_table(caption, heads, rows, 'errors')}"
 
 
 def _contract(validation: dict | None) -> str:
@@ -281,11 +283,8 @@ def _contract(validation: dict | None) -> str:
         for r in validation["rules"]
     )
     heads = _heads(("Column", "Rule", "Severity", "Line", "Failures"), ("Line", "Failures"))
-    return (
-        f"<h2>Contract</h2><table><caption>Rules of {_code(contract['key'])} (ETag "
-        f"{_escape(contract['etag'])}); a blank column is a file rule.</caption>"
-        f"<thead><tr>{heads}</tr></thead><tbody>{rows}</tbody></table>"
-    )
+    caption = f"Rules of {_code(contract['key'])} (ETag {_escape(contract['etag'])}); a blank column is a file rule."
+    return f"<h2>Contract</h2>{_table(caption, heads, rows)}"
 
 
 def _drift(drift: dict | None) -> str:
