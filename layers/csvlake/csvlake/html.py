@@ -68,6 +68,7 @@ def _escape(value: Any) -> str:
 
 
 def _visible(text: str) -> str:
+    """Control characters and bidi overrides as visible marks (VISIBLE); a CRLF is one line break."""
     return text.replace("\r\n", "\n").translate(VISIBLE)
 
 
@@ -84,7 +85,7 @@ def _text(value: Any) -> str:
 
 
 def _cut_visible(text: str, limit: int) -> tuple[str, bool]:
-    """Line breaks and tabs made visible, cut to `limit` characters; True if anything changed."""
+    """`text` made visible and cut to `limit` characters; True if anything changed."""
     shown = _visible(text)
     if len(shown) > limit:
         shown = shown[: limit - 1] + "…"
@@ -133,7 +134,7 @@ def _code(value: Any) -> str:
 
 
 def _key(bucket: str, key: str | None) -> str:
-    return NONE if key is None else f"<code>s3://{_escape_visible(bucket)}/{_escape_visible(key)}</code>"
+    return NONE if key is None else _code(f"s3://{bucket}/{key}")
 
 
 def _file(source: dict) -> str:
@@ -309,7 +310,7 @@ def render(report: dict) -> str:
     source, status = report["source"], report["status"]
     key, bucket = _escape_visible(source["key"]), _escape_visible(source["bucket"])
     reason = report["reason"]
-    reason = f'<p class="reason"><strong>Reason:</strong> {_escape_visible(reason)}</p>' if reason else ""
+    reason_html = f'<p class="reason"><strong>Reason:</strong> {_escape_visible(reason)}</p>' if reason else ""
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -323,7 +324,7 @@ def render(report: dict) -> str:
 <h1>{key}</h1>
 <p class="sub">csvlake report · s3://{bucket}/{key}</p>
 <p class="status"><span class="badge {_escape(status)}">{_escape(status)}</span> <span>{STATUS_TEXT.get(status, "")}</span></p>
-{reason}
+{reason_html}
 <h2>Rows</h2><div class="cards">{_cards(report["rows"])}</div>
 <div class="facts"><section><h2>File</h2>{_file(source)}</section>
 <section><h2>Dialect</h2>{_dialect(report["dialect"])}</section></div>
