@@ -153,10 +153,10 @@ def _plain_block(view: bytes, last: bool, line: int, skip_header: bool, layout: 
         columns = _parsed(memoryview(view)[:cut], layout)
         if columns is None:
             return None
-        ends = int(np.count_nonzero(arr[:cut] == NEWLINE))  # not bytes.count, which holds the GIL (ADR 0013)
-        records = ends + int(view[cut - 1] != NEWLINE)  # the file's last record may have no line end
-        if len(columns[0]) == records and _no_lone_cr(view, cut):
-            return _Framed(cut, Chunk(columns, [], line + np.arange(records, dtype=np.int64)), False, ends)
+        line_ends = int(np.count_nonzero(arr[:cut] == NEWLINE))  # not bytes.count, which holds the GIL (ADR 0013)
+        rows = line_ends + int(view[cut - 1] != NEWLINE)  # the file's last record may have no line end
+        if len(columns[0]) == rows and _no_lone_cr(view, cut):
+            return _Framed(cut, Chunk(columns, [], line + np.arange(rows, dtype=np.int64)), False, line_ends)
     newlines = np.flatnonzero(arr == NEWLINE)
     starts, ends = _records(newlines, quotes, len(view), last)
     if len(ends) == 0:
