@@ -6,7 +6,7 @@ import random
 import pytest
 
 from csvlake.dialect import Dialect
-from csvlake.reader import _Layout, _plain_block, _scanned_block, _slow_block, read_rows
+from csvlake.reader import _Layout, _no_lone_cr, _plain_block, _scanned_block, _slow_block, read_rows
 
 NCOLS = 3
 LAYOUT = _Layout(NCOLS, ";", "utf-8")
@@ -74,3 +74,11 @@ def test_every_framing_path_accounts_for_the_bytes_and_line_ends_it_takes(seed):
                 if framed.chunk is not None:
                     assert framed.consumed
                     assert all(5 <= line <= 5 + framed.line_ends for line in framed.chunk.lines)
+
+
+def test_a_cr_is_lone_unless_a_lf_follows_it_before_the_end():
+    rng = random.Random(0)
+    for _ in range(2000):
+        view = bytes(rng.choice(b"\r\nx") for _ in range(rng.randrange(1, 12)))
+        end = rng.randrange(1, len(view) + 1)
+        assert _no_lone_cr(view, end) == (view.count(b"\r", 0, end) == view.count(b"\r\n", 0, end)), (view, end)

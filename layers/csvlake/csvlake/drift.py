@@ -20,12 +20,12 @@ def _source(ref: ObjectRef) -> dict[str, Any]:
     return {"key": ref.key, "etag": ref.etag, "version_id": ref.version_id}
 
 
-def baseline(state: bytes | None, ref: ObjectRef) -> dict[str, Any] | None:
-    """The schema this file is compared with: the last file's, or the one before it if the last
-    file is this very file (the same event delivered again)."""
-    if state is None:
+def baseline(stored: bytes | None, ref: ObjectRef) -> dict[str, Any] | None:
+    """The schema this file is compared with, from the dataset's stored `state`: the last file's, or
+    the one before it if the last file is this very file (the same event delivered again)."""
+    if stored is None:
         return None
-    last = json.loads(state)
+    last = json.loads(stored)
     return last.get("previous") if last["source"] == _source(ref) else last
 
 
@@ -68,6 +68,7 @@ def describe(drift: dict[str, Any]) -> str:
 
 
 def state(ref: ObjectRef, schema: list[dict[str, str]], previous: dict[str, Any] | None) -> bytes:
+    """What the dataset keeps of this file: its source and schema, and the schema it was compared with."""
     before = {"source": previous["source"], "schema": previous["schema"]} if previous else None
     document = {"source": _source(ref), "schema": schema, "previous": before}
     return json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")

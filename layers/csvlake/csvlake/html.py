@@ -22,6 +22,7 @@ VISIBLE |= {cp: f"[U+{cp:04X}]" for cp in (*range(0x202A, 0x202F), *range(0x2066
 CELL_CHARS = 40  # values in the statistics table
 LABEL_CHARS = 20  # value labels in the charts
 BAR_WIDTH, LABEL_WIDTH, ROW_HEIGHT = 130, 150, 24
+NONE = '<span class="none">—</span>'  # a value the report does not have
 
 CSS = """
 :root { color: #1f2328; background: #fff; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
@@ -61,13 +62,19 @@ footer { margin-top: 36px; color: #57606a; font-size: 13px; }
 """
 
 
-def e(value: Any) -> str:
+def _escape(value: Any) -> str:
+    """`value` as text in HTML, inside an element or a quoted attribute."""
     return html.escape(str(value), quote=True)
 
 
-def t(value: Any) -> str:
+def _visible(text: str) -> str:
+    """Control characters and bidi overrides as visible marks (VISIBLE); a CRLF is one line break."""
+    return text.replace("\r\n", "\n").translate(VISIBLE)
+
+
+def _escape_visible(value: Any) -> str:
     """Text from the file (a key, a reason, a message), escaped, with its control characters made visible."""
-    return e(str(value).replace("\r\n", "\n").translate(VISIBLE))
+    return _escape(_visible(str(value)))
 
 
 def _text(value: Any) -> str:
@@ -77,9 +84,9 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _visible(text: str, limit: int) -> tuple[str, bool]:
-    """Line breaks and tabs made visible, cut to `limit` characters; True if anything changed."""
-    shown = text.replace("\r\n", "\n").translate(VISIBLE)
+def _cut_visible(text: str, limit: int) -> tuple[str, bool]:
+    """`text` made visible and cut to `limit` characters; True if anything changed."""
+    shown = _visible(text)
     if len(shown) > limit:
         shown = shown[: limit - 1] + "…"
     return shown, shown != text
@@ -88,13 +95,13 @@ def _visible(text: str, limit: int) -> tuple[str, bool]:
 def _value(value: Any, limit: int = CELL_CHARS) -> str:
     """A value from the file, escaped, isolated from the text around it (RTL), full text as a tooltip if cut."""
     if value is None:
-        return '<span class="none">—</span>'
+        return NONE
     if value == "":
         return '<span class="none">(blank)</span>'
     text = _text(value)
-    shown, changed = _visible(text, limit)
-    title = f' title="{e(text)}"' if changed else ""
-    return f"<bdi{title}>{e(shown)}</bdi>"
+    shown, changed = _cut_visible(text, limit)
+    title = f' title="{_escape(text)}"' if changed else ""
+    return f"<bdi{title}>{_escape(shown)}</bdi>"
 
 
 def _count(n: int | None) -> str:
@@ -102,7 +109,7 @@ def _count(n: int | None) -> str:
 
 
 def _number(x: float | None) -> str:
-    return '<span class="none">—</span>' if x is None else e(f"{x:.6g}")
+    return NONE if x is None else _escape(f"{x:.6g}")
 
 
 def _size(size: int | None) -> str:
@@ -122,8 +129,66 @@ def _dl(items: list[tuple[str, str]]) -> str:
     return "<dl>" + "".join(f"<dt>{label}</dt><dd>{value}</dd>" for label, value in items) + "</dl>"
 
 
+def _code(value: Any) -> str:
+    return f"<code>{_escape_visible(value)}</code>"
+
+
 def _key(bucket: str, key: str | None) -> str:
-    return '<span class="none">—</span>' if key is None else f"<code>s3://{t(bucket)}/{t(key)}</code>"
+    return NONE if key is None else _code(f"s3://{bucket}/{key}")
+
+
+def _file(source: dict) -> str:
+    items = [
+        ("Bucket", _code(source["bucket"])),
+        ("Key", _code(source["key"])),
+        ("Size", _escape(_size(source["size"]))),
+        ("ETag", _value(source["etag"])),
+    ]
+    if source["version_id"] is not None:
+        items.append(("Version", _value(source["version_id"])))
+    return _dl(items)
+
+
+def _dialect(dialect: dict | None) -> str:
+    if dialect is None:
+        return "<p class='none'>Not detected: the file was rejected before it was read.</p>"
+    thousands = dialect["thousands"]
+    return _dl(
+        [
+            ("Encoding", _escape(dialect["encoding"])),
+            ("Delimiter", _escape(DELIMITERS.get(dialect["delimiter"], dialect["delimiter"]))),
+            ("Decimal mark", f"<code>{_escape(dialect['decimal'])}</code>"),
+            ("Thousands separator", "none" if thousands is None else f"<code>{_escape(thousands)}</code>"),
+            ("Quote", f"<code>{_escape(dialect['quotechar'])}</code>"),
+            ("Header row", "yes" if dialect["header"] else "no (columns named column_1, column_2, …)"),
+            ("Line ending", _escape(dialect["line_ending"])),
+        ]
+    )
+
+
+def _cards(rows: dict) -> str:
+    return "".join(
+        f'<div class="card{" bad" if k == "rejected" and rows[k] else ""}"><b>{rows[k]:,}</b><span>rows {k}</span></div>'
+        for k in ("read", "written", "rejected")
+    )
+
+
+def _warnings(warnings: list[str]) -> str:
+    if not warnings:
+        return "<p class='none'>No warnings.</p>"
+    return f'<ul class="warnings">{"".join(f"<li>{_escape_visible(w)}</li>" for w in warnings)}</ul>'
+
+
+def _outputs(outputs: dict) -> str:
+    bucket = outputs["bucket"]
+    return _dl(
+        [
+            ("Processed copy", _key(bucket, outputs["processed"])),
+            ("Rejected rows", _key(bucket, outputs["rejected_rows"])),
+            ("Quarantine", _key(bucket, outputs["quarantine"])),
+            ("Report", _key(bucket, outputs["report"])),
+        ]
+    )
 
 
 def _chart(column: dict) -> str:
@@ -137,36 +202,47 @@ def _chart(column: dict) -> str:
     bars = []
     for i, item in enumerate(top):
         text = _text(item["value"])
-        label, _ = _visible(text, LABEL_CHARS)
+        label, _ = _cut_visible(text, LABEL_CHARS)
         share = item["count"] / column["count"] if column["count"] else 0
         length = max(1.0, BAR_WIDTH * item["count"] / most)
         y = i * ROW_HEIGHT
         bars.append(
-            f"<g><title>{e(text)}: {item['count']:,}</title>"
-            f'<text x="{LABEL_WIDTH - 8}" y="{y + 16}" text-anchor="end">{e(label)}</text>'
+            f"<g><title>{_escape(text)}: {item['count']:,}</title>"
+            f'<text x="{LABEL_WIDTH - 8}" y="{y + 16}" text-anchor="end">{_escape(label)}</text>'
             f'<rect x="{LABEL_WIDTH}" y="{y + 4}" width="{length:.1f}" height="{ROW_HEIGHT - 8}" rx="2"></rect>'
             f'<text x="{LABEL_WIDTH + length + 6:.1f}" y="{y + 16}">{item["count"]:,} ({share:.0%})</text></g>'
         )
-    name = e(column["name"])
+    name = _escape(column["name"])
     return (
         f'<svg role="img" aria-label="Most frequent values of {name}" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}"><title>Most frequent values of {name}</title>{"".join(bars)}</svg>'
     )
 
 
+def _heads(heads: tuple[str, ...], numeric: tuple[str, ...] = ()) -> str:
+    return "".join(f'<th scope="col"{" class=n" if h in numeric else ""}>{h}</th>' for h in heads)
+
+
+def _table(caption: str, heads: str, rows: str, css_class: str = "") -> str:
+    table = f'<table class="{css_class}">' if css_class else "<table>"
+    return f"{table}<caption>{caption}</caption><thead><tr>{heads}</tr></thead><tbody>{rows}</tbody></table>"
+
+
 def _columns(columns: list[dict]) -> str:
     if not columns:
         return "<h2>Columns</h2><p class='none'>No columns: the file was not read.</p>"
-    heads = ["Name", "Source name", "Type", "Count", "Nulls", "Distinct", "Min", "Max", "Mean", "Std"]
-    numeric = {"Count", "Nulls", "Distinct", "Mean", "Std"}
-    head = "".join(f'<th scope="col"{" class=n" if h in numeric else ""}>{h}</th>' for h in heads)
+    heads = _heads(
+        ("Name", "Source name", "Type", "Count", "Nulls", "Distinct", "Min", "Max", "Mean", "Std"),
+        ("Count", "Nulls", "Distinct", "Mean", "Std"),
+    )
     rows, charts = [], []
     for c in columns:
         distinct = ("" if c["distinct_exact"] else "≈") + _count(c["distinct"])
         rows.append(
-            f'<tr><th scope="row"><code>{e(c["name"])}</code></th><td>{_value(c["source_name"])}</td>'
-            f'<td>{e(c["type"])}</td><td class="n">{_count(c["count"])}</td><td class="n">{_count(c["nulls"])}</td>'
-            f'<td class="n">{e(distinct)}</td><td>{_value(c["min"])}</td><td>{_value(c["max"])}</td>'
+            f'<tr><th scope="row"><code>{_escape(c["name"])}</code></th><td>{_value(c["source_name"])}</td>'
+            f'<td>{_escape(c["type"])}</td><td class="n">{_count(c["count"])}</td>'
+            f'<td class="n">{_count(c["nulls"])}</td><td class="n">{_escape(distinct)}</td>'
+            f"<td>{_value(c['min'])}</td><td>{_value(c['max'])}</td>"
             f'<td class="n">{_number(c["mean"])}</td><td class="n">{_number(c["std"])}</td></tr>'
         )
         note = ""
@@ -174,139 +250,90 @@ def _columns(columns: list[dict]) -> str:
             bound = c.get("top_undercount")  # absent from reports written before it existed
             within = f": each may be up to {_count(bound)} below the true count" if bound else ""
             note = f"<figcaption>Counts are approximate (merged per chunk){within}.</figcaption>"
-        charts.append(f"<figure><h3><code>{e(c['name'])}</code></h3>{_chart(c)}{note}</figure>")
+        charts.append(f"<figure><h3><code>{_escape(c['name'])}</code></h3>{_chart(c)}{note}</figure>")
+    caption = "Statistics of every column in the processed copy. ≈ marks an estimated distinct count."
     return (
-        "<h2>Columns</h2><table><caption>Statistics of every column in the processed copy. "
-        "≈ marks an estimated distinct count.</caption>"
-        f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        f"<h2>Columns</h2>{_table(caption, heads, ''.join(rows))}"
         f'<h2>Most frequent values</h2><div class="charts">{"".join(charts)}</div>'
     )
 
 
-def _errors(report: dict) -> str:
-    errors, total = report["errors"], report["error_count"]
+def _errors(errors: list[dict], total: int) -> str:
     if not total:
         return "<h2>Errors</h2><p class='none'>No row errors.</p>"
     note = f" Only the first {len(errors):,} are listed." if total > len(errors) else ""
     rows = "".join(
-        f'<tr><td class="n">{e(err["line"])}</td><td>{_value(err["column"])}</td><td>{e(err["rule"])}</td>'
-        f"<td>{e(err['severity'])}</td><td>{t(err['message'])}</td></tr>"
+        f'<tr><td class="n">{_escape(err["line"])}</td><td>{_value(err["column"])}</td>'
+        f"<td>{_escape(err['rule'])}</td><td>{_escape(err['severity'])}</td>"
+        f"<td>{_escape_visible(err['message'])}</td></tr>"
         for err in errors
     )
-    heads = "".join(f'<th scope="col">{h}</th>' for h in ("Column", "Rule", "Severity", "Message"))
-    return (
-        f'<h2>Errors</h2><table class="errors"><caption>{total:,} row error{"s" if total != 1 else ""}.{note}</caption>'
-        f'<thead><tr><th scope="col" class="n">Line</th>{heads}</tr></thead><tbody>{rows}</tbody></table>'
+    caption = f"{total:,} row error{'s' if total != 1 else ''}.{note}"
+    heads = '<th scope="col" class="n">Line</th>' + _heads(("Column", "Rule", "Severity", "Message"))
+    return f"<h2>Errors</h2>{_table(caption, heads, rows, 'errors')}"
+
+
+def _contract(validation: dict | None) -> str:
+    """The contract's rules with their failure counts."""
+    if validation is None:
+        return ""
+    contract = validation["contract"]
+    rows = "".join(
+        f"<tr><td>{_value(r['column'])}</td><td>{_escape(r['rule'])}</td><td>{_escape(r['severity'])}</td>"
+        f'<td class="n">{_escape(r["contract_line"])}</td><td class="n">{r["failures"]:,}</td></tr>'
+        for r in validation["rules"]
     )
+    heads = _heads(("Column", "Rule", "Severity", "Line", "Failures"), ("Line", "Failures"))
+    caption = f"Rules of {_code(contract['key'])} (ETag {_escape(contract['etag'])}); a blank column is a file rule."
+    return f"<h2>Contract</h2>{_table(caption, heads, rows)}"
 
 
-def _contract(report: dict) -> str:
-    """The contract's rules with their failure counts, and the schema drift since the last file."""
-    parts = []
-    validation, drift = report["validation"], report["drift"]
-    if validation is not None:
-        contract = validation["contract"]
-        rows = "".join(
-            f"<tr><td>{_value(r['column'])}</td><td>{e(r['rule'])}</td><td>{e(r['severity'])}</td>"
-            f'<td class="n">{e(r["contract_line"])}</td><td class="n">{r["failures"]:,}</td></tr>'
-            for r in validation["rules"]
-        )
-        heads = "".join(
-            f'<th scope="col"{" class=n" if h in ("Line", "Failures") else ""}>{h}</th>'
-            for h in ("Column", "Rule", "Severity", "Line", "Failures")
-        )
-        parts.append(
-            f"<h2>Contract</h2><table><caption>Rules of <code>{t(contract['key'])}</code> (ETag "
-            f"{e(contract['etag'])}); a blank column is a file rule.</caption>"
-            f"<thead><tr>{heads}</tr></thead><tbody>{rows}</tbody></table>"
-        )
-    if drift is not None:
-        if drift["previous"] is None:
-            text = "<p class='none'>The first file of its dataset: nothing to compare with.</p>"
-        else:
-            changes = [
-                ("Compared with", f"<code>{t(drift['previous']['key'])}</code>"),
-                ("Added", ", ".join(f"<code>{t(c)}</code>" for c in drift["added"]) or "none"),
-                ("Missing", ", ".join(f"<code>{t(c)}</code>" for c in drift["missing"]) or "none"),
-                (
-                    "Type changes",
-                    ", ".join(
-                        f"<code>{t(c['column'])}</code> {e(c['from'])} → {e(c['to'])}" for c in drift["type_changes"]
-                    )
-                    or "none",
-                ),
-                ("Order changed", "yes" if drift["order_changed"] else "no"),
-            ]
-            text = _dl(changes)
-        parts.append(f"<h2>Schema drift</h2>{text}")
-    return "".join(parts)
+def _drift(drift: dict | None) -> str:
+    """The schema drift since the dataset's last file."""
+    if drift is None:
+        return ""
+    if drift["previous"] is None:
+        return "<h2>Schema drift</h2><p class='none'>The first file of its dataset: nothing to compare with.</p>"
+    changes = [f"{_code(c['column'])} {_escape(c['from'])} → {_escape(c['to'])}" for c in drift["type_changes"]]
+    facts = [
+        ("Compared with", _code(drift["previous"]["key"])),
+        ("Added", ", ".join(map(_code, drift["added"])) or "none"),
+        ("Missing", ", ".join(map(_code, drift["missing"])) or "none"),
+        ("Type changes", ", ".join(changes) or "none"),
+        ("Order changed", "yes" if drift["order_changed"] else "no"),
+    ]
+    return f"<h2>Schema drift</h2>{_dl(facts)}"
 
 
 def render(report: dict) -> str:
     """The report as one HTML page; the same report always gives the same text."""
-    src, status, rows, out, dialect = (report[k] for k in ("source", "status", "rows", "outputs", "dialect"))
-    reason = f'<p class="reason"><strong>Reason:</strong> {t(report["reason"])}</p>' if report["reason"] else ""
-    file_items = [
-        ("Bucket", f"<code>{t(src['bucket'])}</code>"),
-        ("Key", f"<code>{t(src['key'])}</code>"),
-        ("Size", e(_size(src["size"]))),
-        ("ETag", _value(src["etag"])),
-    ]
-    if src["version_id"] is not None:
-        file_items.append(("Version", _value(src["version_id"])))
-    if dialect is None:
-        dialect_html = "<p class='none'>Not detected: the file was rejected before it was read.</p>"
-    else:
-        dialect_html = _dl(
-            [
-                ("Encoding", e(dialect["encoding"])),
-                ("Delimiter", e(DELIMITERS.get(dialect["delimiter"], dialect["delimiter"]))),
-                ("Decimal mark", f"<code>{e(dialect['decimal'])}</code>"),
-                (
-                    "Thousands separator",
-                    "none" if dialect["thousands"] is None else f"<code>{e(dialect['thousands'])}</code>",
-                ),
-                ("Quote", f"<code>{e(dialect['quotechar'])}</code>"),
-                ("Header row", "yes" if dialect["header"] else "no (columns named column_1, column_2, …)"),
-                ("Line ending", e(dialect["line_ending"])),
-            ]
-        )
-    cards = "".join(
-        f'<div class="card{" bad" if k == "rejected" and rows[k] else ""}"><b>{rows[k]:,}</b><span>rows {k}</span></div>'
-        for k in ("read", "written", "rejected")
-    )
-    warnings = "".join(f"<li>{t(w)}</li>" for w in report["warnings"])
-    outputs = _dl(
-        [
-            ("Processed copy", _key(out["bucket"], out["processed"])),
-            ("Rejected rows", _key(out["bucket"], out["rejected_rows"])),
-            ("Quarantine", _key(out["bucket"], out["quarantine"])),
-            ("Report", _key(out["bucket"], out["report"])),
-        ]
-    )
+    source, status = report["source"], report["status"]
+    key, bucket = _escape_visible(source["key"]), _escape_visible(source["bucket"])
+    reason = report["reason"]
+    reason_html = f'<p class="reason"><strong>Reason:</strong> {_escape_visible(reason)}</p>' if reason else ""
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>csvlake report: {t(src["key"])}</title>
+<title>csvlake report: {key}</title>
 <style>{CSS}</style>
 </head>
 <body><main>
-<h1>{t(src["key"])}</h1>
-<p class="sub">csvlake report · s3://{t(src["bucket"])}/{t(src["key"])}</p>
-<p class="status"><span class="badge {e(status)}">{e(status)}</span> <span>{STATUS_TEXT.get(status, "")}</span></p>
-{reason}
-<h2>Rows</h2><div class="cards">{cards}</div>
-<div class="facts"><section><h2>File</h2>{_dl(file_items)}</section>
-<section><h2>Dialect</h2>{dialect_html}</section></div>
-<h2>Warnings</h2>{f'<ul class="warnings">{warnings}</ul>' if warnings else "<p class='none'>No warnings.</p>"}
-{_errors(report)}
-{_contract(report)}
+<h1>{key}</h1>
+<p class="sub">csvlake report · s3://{bucket}/{key}</p>
+<p class="status"><span class="badge {_escape(status)}">{_escape(status)}</span> <span>{STATUS_TEXT.get(status, "")}</span></p>
+{reason_html}
+<h2>Rows</h2><div class="cards">{_cards(report["rows"])}</div>
+<div class="facts"><section><h2>File</h2>{_file(source)}</section>
+<section><h2>Dialect</h2>{_dialect(report["dialect"])}</section></div>
+<h2>Warnings</h2>{_warnings(report["warnings"])}
+{_errors(report["errors"], report["error_count"])}
+{_contract(report["validation"])}{_drift(report["drift"])}
 {_columns(report["columns"])}
-<h2>Outputs</h2>{outputs}
-<footer>Started {e(report["started_at"])} · took {e(_duration(report["duration_ms"]))}</footer>
+<h2>Outputs</h2>{_outputs(report["outputs"])}
+<footer>Started {_escape(report["started_at"])} · took {_escape(_duration(report["duration_ms"]))}</footer>
 </main></body>
 </html>
 """

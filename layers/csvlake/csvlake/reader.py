@@ -24,7 +24,6 @@ from .errors import ReadError
 from .streams import decode_errors
 
 NEWLINE, CR, QUOTE = 10, 13, 34
-CRLF_WORD = CR | NEWLINE << 8  # CR then LF, read as a little-endian 16-bit word
 MAX_RECORD_BYTES = 64 * 1024 * 1024
 # What a line may hold and still count as blank: spaces, tabs, CR and DOS's end-of-file mark.
 BLANK_BYTES = b" \t\r\x1a"
@@ -156,10 +155,10 @@ def _plain_block(view: bytes, last: bool, line: int, skip_header: bool, layout: 
         columns = _parsed(memoryview(view)[:cut], layout)
         if columns is None:
             return None
-        ends = int(np.count_nonzero(arr[:cut] == NEWLINE))  # not bytes.count, which holds the GIL (ADR 0013)
-        records = ends + int(view[cut - 1] != NEWLINE)  # the file's last record may have no line end
-        if len(columns[0]) == records and _no_lone_cr(view, cut):
-            return _Framed(cut, Chunk(columns, [], line + np.arange(records, dtype=np.int64)), False, ends)
+        line_ends = int(np.count_nonzero(arr[:cut] == NEWLINE))  # not bytes.count, which holds the GIL (ADR 0013)
+        rows = line_ends + int(view[cut - 1] != NEWLINE)  # the file's last record may have no line end
+        if len(columns[0]) == rows and _no_lone_cr(view, cut):
+            return _Framed(cut, Chunk(columns, [], line + np.arange(rows, dtype=np.int64)), False, line_ends)
     newlines = np.flatnonzero(arr == NEWLINE)
     starts, ends = _records(newlines, quotes, len(view), last)
     if len(ends) == 0:
@@ -202,15 +201,13 @@ def _last_record_end(view: bytes, quotes: np.ndarray, last: bool) -> int | None:
 
 
 def _no_lone_cr(view: bytes, end: int) -> bool:
-    """Whether every CR before `end` is the first half of a CRLF: Arrow also ends a record at a
-    lone CR. CRLFs are counted as 16-bit words at even and at odd offsets (0.9 ms per 5 MiB here,
-    1.6 ms comparing bytes with the next)."""
+    """Whether every CR before `end` is followed by a LF: Arrow also ends a record at a lone CR.
+    Counting CRLFs as 16-bit words instead saves too little to keep (ADR 0016)."""
     if view.find(b"\r", 0, end) < 0:
         return True
     arr = np.frombuffer(view, np.uint8, end)
-    even, odd = arr[: end // 2 * 2].view("<u2"), arr[1 : 1 + (end - 1) // 2 * 2].view("<u2")
-    crlf = np.count_nonzero(even == CRLF_WORD) + np.count_nonzero(odd == CRLF_WORD)
-    return int(np.count_nonzero(arr == CR)) == int(crlf)
+    crs = np.flatnonzero(arr == CR)
+    return bool(crs[-1] + 1 < end and np.all(arr[crs + 1] == NEWLINE))
 
 
 def _scanned_block(view: bytes, last: bool, line: int, skip_header: bool, layout: _Layout) -> _Framed | None:

@@ -4,26 +4,33 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import enum
 import queue
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import BinaryIO
 
 import boto3
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config as BotoConfig
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    ParamValidationError,
+)
 
 from .errors import ObjectGone, StoreError, Superseded
 from .ports import ObjectRef
 
-# Parts of 8 MiB (from 16 MiB objects on), four in flight: the upload overlaps the work and holds ~50 MB;
-# smaller parts also leave less to send after the last chunk (0.6 -> 0.45 s on a 170 MB output here).
+# Parts of 8 MiB from 16 MiB objects on, four in flight: the upload overlaps the work in little memory
+# and leaves little to send after the last chunk (docs/adr/0014-memory-a-third-of-naive.md).
 TRANSFER = TransferConfig(multipart_threshold=16 * 1024**2, multipart_chunksize=8 * 1024**2, max_concurrency=4)
 # Standard retry mode retries throttling, 5xx and connection errors with backoff (boto3 docs).
 # Payloads unsigned: over HTTPS botocore already sends uploads so, their checksum guarding the bytes;
-# this stops it hashing every uploaded byte with SHA-256 for plain-HTTP endpoints (a local S3), ~0.4 s
-# of CPU per 150 MB here, and leaves small requests unsigned too (docs/adr/0013-fourth-round-less-cpu.md).
+# this stops it hashing every uploaded byte for plain-HTTP endpoints (docs/adr/0013-fourth-round-less-cpu.md).
 CLIENT_CONFIG = BotoConfig(
     retries={"total_max_attempts": 5, "mode": "standard"},
     connect_timeout=10,
@@ -32,9 +39,73 @@ CLIENT_CONFIG = BotoConfig(
 )
 
 
-def client():
-    """An S3 client; the endpoint comes from boto3's own AWS_ENDPOINT_URL(_S3) settings."""
-    return boto3.client("s3", config=CLIENT_CONFIG)
+def client(endpoint_url: str | None = None):
+    """An S3 client; without `endpoint_url`, the endpoint comes from boto3's own AWS_ENDPOINT_URL(_S3) settings."""
+    # A profile that does not exist fails here, before any request: the CLI says so in one line too.
+    with _store_errors("configuring S3"):
+        return boto3.client("s3", endpoint_url=endpoint_url, config=CLIENT_CONFIG)
+
+
+class Problem(enum.Enum):
+    """How S3 failed, as what a person can do about it: the CLI words its one-line errors by it."""
+
+    NO_OBJECT = enum.auto()
+    NO_BUCKET = enum.auto()
+    ACCESS_DENIED = enum.auto()
+    NO_CREDENTIALS = enum.auto()
+    BAD_REQUEST = enum.auto()  # a parameter botocore refuses before sending, such as a bucket name
+    UNREACHABLE = enum.auto()
+    OTHER = enum.auto()
+
+
+class S3Error(StoreError):
+    """S3 failed: `problem` says how, `detail` says it in S3's or botocore's words, `code` is S3's
+    error code (empty when no answer came)."""
+
+    def __init__(self, message: str, problem: Problem, detail: str, code: str = "") -> None:
+        super().__init__(message)
+        self.problem, self.detail, self.code = problem, detail, code
+
+
+# The codes of an object that is not there: gone for the core, nothing to retry.
+_GONE = ("NoSuchKey", "404", "NoSuchVersion")
+_PROBLEMS = {
+    "NotFound": Problem.NO_OBJECT,
+    "NoSuchBucket": Problem.NO_BUCKET,
+    "AccessDenied": Problem.ACCESS_DENIED,
+    "403": Problem.ACCESS_DENIED,
+    "Forbidden": Problem.ACCESS_DENIED,
+}
+
+
+def _error(what: str, exc: ClientError | BotoCoreError) -> StoreError:
+    """botocore's exception in csvlake's terms: the one place that reads S3's error codes."""
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        code = error.get("Code", "")
+        if code in _GONE:
+            return ObjectGone(f"{what}: {code}")
+        problem, detail = _PROBLEMS.get(code, Problem.OTHER), f"{code}: {error.get('Message', exc)}"
+        return S3Error(f"{what}: {exc}", problem, detail, code)
+    if isinstance(exc, ParamValidationError):
+        # Its last line names the parameter, then the rule it breaks: the name is enough.
+        return S3Error(f"{what}: {exc}", Problem.BAD_REQUEST, str(exc).splitlines()[-1].split(": ")[0])
+    if isinstance(exc, NoCredentialsError):
+        problem = Problem.NO_CREDENTIALS
+    elif isinstance(exc, EndpointConnectionError):
+        problem = Problem.UNREACHABLE
+    else:
+        problem = Problem.OTHER
+    return S3Error(f"{what}: {exc}", problem, str(exc))
+
+
+@contextlib.contextmanager
+def _store_errors(what: str) -> Iterator[None]:
+    """boto3's exceptions raised as _error's, `what` saying what was being done."""
+    try:
+        yield
+    except (ClientError, BotoCoreError) as exc:
+        raise _error(what, exc) from exc
 
 
 class UploadAborted(Exception):
@@ -179,24 +250,6 @@ def _quoted(etag: str) -> str:
     return f'"{etag}"'
 
 
-def _code(exc: BaseException | None) -> str:
-    return exc.response.get("Error", {}).get("Code", "") if isinstance(exc, ClientError) else ""
-
-
-@contextlib.contextmanager
-def _store_errors(what: str) -> Iterator[None]:
-    """boto3's exceptions, in the core's terms: gone, or a store failure worth a retry."""
-    try:
-        yield
-    except ClientError as exc:
-        code = _code(exc)
-        if code in ("NoSuchKey", "404", "NoSuchVersion"):
-            raise ObjectGone(f"{what}: {code}") from exc
-        raise StoreError(f"{what}: {exc}") from exc
-    except BotoCoreError as exc:
-        raise StoreError(f"{what}: {exc}") from exc
-
-
 class _Body:
     """The GetObject stream, its read errors (reset connections, timeouts) raised as StoreError."""
 
@@ -210,6 +263,8 @@ class _Body:
 
 
 class S3Store:
+    """The object store on S3; every csvlake read and write of an S3 object goes through it."""
+
     def __init__(self, s3=None) -> None:
         self.s3 = s3 or client()
 
@@ -228,8 +283,8 @@ class S3Store:
         try:
             with _store_errors(what):
                 response = self.s3.get_object(**args)
-        except StoreError as exc:
-            if _code(exc.__cause__) in ("PreconditionFailed", "412"):
+        except S3Error as exc:
+            if exc.code in ("PreconditionFailed", "412"):
                 raise Superseded(f"{what}: the object no longer has ETag {ref.etag}") from exc
             raise
         resolved = ObjectRef(
@@ -261,8 +316,8 @@ class S3Store:
                 return response["Body"].read(), response["ETag"].strip('"')
         except ObjectGone:
             return None
-        except StoreError as exc:
-            if _code(exc.__cause__) in ("304", "NotModified"):
+        except S3Error as exc:
+            if exc.code in ("304", "NotModified"):
                 return None, unless_etag or ""
             raise
 
@@ -284,3 +339,19 @@ class S3Store:
         # The managed copy switches to multipart copy above 5 GB, the limit of one CopyObject.
         with _store_errors(f"copying s3://{ref.bucket}/{ref.key} to s3://{bucket}/{key}"):
             self.s3.copy(source, bucket, key, ExtraArgs=extra, Config=TRANSFER)
+
+    def keys(self, bucket: str) -> Iterator[str]:
+        """Every key in the bucket."""
+        with _store_errors(f"listing s3://{bucket}"):
+            for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+                for obj in page.get("Contents", []):
+                    yield obj["Key"]
+
+    def upload(self, path: Path, bucket: str, key: str) -> None:
+        # boto3's default parts, as the AWS CLI's: the object gets the ETag `aws s3 cp` would give it.
+        with _store_errors(f"uploading {path} to s3://{bucket}/{key}"):
+            self.s3.upload_file(str(path), bucket, key)
+
+    def download(self, bucket: str, key: str, path: Path) -> None:
+        with _store_errors(f"downloading s3://{bucket}/{key} to {path}"):
+            self.s3.download_file(bucket, key, str(path))
