@@ -21,6 +21,8 @@ PT_BR_DIALECT = {
     "decimal": ",",
     "thousands": ".",
     "quotechar": '"',
+    "escapechar": None,
+    "skipinitialspace": False,
     "header": True,
     "line_ending": "CRLF",
 }

@@ -35,9 +35,9 @@ def test_encoding_delimiter_and_decimal(data, encoding, delimiter, decimal):
 
 
 def test_pt_br_file_from_excel():
-    dialect, names = detect((DATA / "ptbr_cp1252.csv").read_bytes(), complete=True)
+    dialect, structure = detect((DATA / "ptbr_cp1252.csv").read_bytes(), complete=True)
     assert dialect.as_report() == PT_BR_DIALECT
-    assert names == ["Código", "Descrição", "Preço Unitário", "Data", "CEP", "Ativo"]
+    assert structure.names == ["Código", "Descrição", "Preço Unitário", "Data", "CEP", "Ativo"]
 
 
 @pytest.mark.parametrize(

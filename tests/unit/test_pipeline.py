@@ -107,7 +107,6 @@ def test_block_boundaries_do_not_change_the_result(lake, small_blocks_lake):
     [
         ("empty.csv", "empty file (0 bytes)"),
         ("only_blank_lines.csv", "no usable header: the file holds only blank lines"),
-        ("blank_header.csv", "no usable header: the first row has no names"),
         (
             "xlsx_renamed.csv",
             "not a text file: it is a ZIP archive (an .xlsx workbook is one): export the sheet as CSV",

@@ -75,7 +75,7 @@ def chunks(
     ncols = len(structure.names)
     table = table_bytes(pieces, structure, lines, encoding)
     rows = read_rows(table, dialect, ncols, structure.data_line, block_size(config, ncols), encoding)
-    rows = without_footer(rows, dialect.delimiter, encoding, lines)
+    rows = without_footer(rows, dialect.delimiter, encoding, lines, structure.footer_rows)
     return in_time(prefetched(_encoded_chunks(rows, dialect.encoding)), deadline)
 
 

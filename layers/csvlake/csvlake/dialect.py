@@ -171,7 +171,9 @@ def records(lines: list[str], quoting: Quoting, limit: int = SAMPLE_ROWS) -> lis
 
 def _candidates(text: str, overrides: Mapping[str, Any]) -> list[Quoting]:
     """The dialects worth scoring: the characters that occur in the text, in order of preference."""
-    delimiters = [overrides["delimiter"]] if "delimiter" in overrides else [d for d in DELIMITERS if d in text or d == ","]
+    delimiters = (
+        [overrides["delimiter"]] if "delimiter" in overrides else [d for d in DELIMITERS if d in text or d == ","]
+    )
     quotes = [overrides["quotechar"]] if "quotechar" in overrides else [q for q in QUOTES if q in text] or ['"']
     escapes = [overrides["escapechar"]] if "escapechar" in overrides else [None, *(["\\"] if "\\" in text else [])]
     return [Quoting(d, q, e) for d in delimiters or [","] for q in quotes for e in escapes]
@@ -190,7 +192,7 @@ def _quoting(lines: list[str], overrides: Mapping[str, Any]) -> tuple[Quoting, l
     assert best is not None
     quoting = best[1]
     found = records(lines, quoting)
-    if quoting.delimiter == "," and "skipinitialspace" not in overrides:
+    if quoting.delimiter == ",":
         later = [f for r in found for f in r.fields[1:] if f]
         if later and sum(f.startswith(" ") for f in later) >= 0.9 * len(later):
             quoting = Quoting(",", quoting.quotechar, quoting.escapechar, skipinitialspace=True)
@@ -241,7 +243,7 @@ def detect(
     """The dialect and where the table is in the file (its header's names, or generated ones).
 
     `complete` says the sample is the whole file; `overrides` (what a contract's `dialect` states:
-    encoding, delimiter, decimal, quotechar, escapechar, header, header_rows, skip_lines) replace
+    encoding, delimiter, decimal, quotechar, escapechar, header, header_rows, skip_rows, footer_rows) replace
     detection. Raises Rejected for files that cannot be CSV.
     """
     if not sample:
@@ -266,7 +268,12 @@ def detect(
     quoting, found = _quoting(lines, overrides)
     header = overrides.get("header")
     structure = detect_structure(
-        found, lines, header=header, header_rows=overrides.get("header_rows"), skip_lines=overrides.get("skip_lines")
+        found,
+        lines,
+        header=header,
+        header_rows=overrides.get("header_rows"),
+        skip_lines=overrides.get("skip_rows"),
+        footer_rows=overrides.get("footer_rows"),
     )
     if structure.header_rows and not any(name.strip() for name in structure.names):
         raise Rejected("no usable header: the first row has no names")

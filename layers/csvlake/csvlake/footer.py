@@ -21,8 +21,11 @@ from .structure import SkippedLine, footer_like
 MAX_FOOTER = 20  # records: real footers are a few lines; more would be data
 
 
-def without_footer(chunks: Iterator[Chunk], delimiter: str, encoding: str, lines: Lines | None) -> Iterator[Chunk]:
-    """The same chunks, the file's footer records taken out of the last ones (recorded in `lines`)."""
+def without_footer(
+    chunks: Iterator[Chunk], delimiter: str, encoding: str, lines: Lines | None, count: int | None = None
+) -> Iterator[Chunk]:
+    """The same chunks, the file's footer records taken out of the last ones (recorded in `lines`):
+    those that look like one, or the last `count` records when a contract says how many."""
     held: list[Chunk] = []
     for chunk in chunks:
         held.append(chunk)
@@ -30,13 +33,13 @@ def without_footer(chunks: Iterator[Chunk], delimiter: str, encoding: str, lines
             yield held.pop(0)
     footer: list[SkippedLine] = []
     for chunk in reversed(held):
-        taken, done = _footer(chunk, delimiter, encoding, MAX_FOOTER - len(footer))
+        taken, done = _footer(chunk, delimiter, encoding, MAX_FOOTER - len(footer), count)
         footer = taken + footer
         if done:
             break
     else:
         footer = []  # no data record before it in what is held: a table of short records, not a footer
-    if len(footer) > MAX_FOOTER:
+    if len(footer) > MAX_FOOTER and count is None:
         footer = []
     if lines is not None:
         for line in _with_blank_lines(footer, lines.total):
@@ -45,21 +48,27 @@ def without_footer(chunks: Iterator[Chunk], delimiter: str, encoding: str, lines
     yield from (_without(chunk, at) for chunk in held)
 
 
-def _footer(chunk: Chunk, delimiter: str, encoding: str, budget: int) -> tuple[list[SkippedLine], bool]:
+def _footer(
+    chunk: Chunk, delimiter: str, encoding: str, budget: int, count: int | None
+) -> tuple[list[SkippedLine], bool]:
     """The footer records at the end of the chunk, in order, and whether a record that is not one
-    ends them here (else the footer may go on in the chunk before)."""
+    ends them here (else the footer may go on in the chunk before). With `count`, the last `count`
+    records are the footer, whatever they hold."""
     width = len(chunk.columns)
     good = {int(line): i for i, line in enumerate(chunk.lines)}
     bad = {row.line: row for row in chunk.bad_rows}
     taken: list[SkippedLine] = []
     for line in sorted([*good, *bad], reverse=True):
-        if line in bad and not bad[line].error.startswith("expected "):
+        if count is not None:
+            if len(taken) >= count:
+                return taken[::-1], True
+        elif line in bad and not bad[line].error.startswith("expected "):
             return taken[::-1], True  # a NUL, a quote never closed: a damaged row, not a footer
         fields = bad[line].fields if line in bad else _fields(chunk, good[line], encoding)
-        if len(taken) > budget or not footer_like(fields, width):
+        if count is None and (len(taken) > budget or not footer_like(fields, width)):
             return taken[::-1], True
         taken.append(SkippedLine(line, "footer", shown(delimiter.join(fields)) or ""))
-    return taken[::-1], False
+    return taken[::-1], count is not None and len(taken) >= count
 
 
 def _with_blank_lines(footer: list[SkippedLine], total: int) -> list[SkippedLine]:

@@ -53,7 +53,9 @@ class Structure:
     skipped: tuple[SkippedLine, ...]  # the preamble's lines
     # The line where a second table starts (a blank line before it); None: the data go on to the end.
     end_line: int | None = None
-    notes: tuple[str, ...] = ()  # what detection decided that a reader should know, for the warnings
+    notes: tuple[str, ...] = ()
+    # Records at the end that are the footer, as a contract states it; None: detected (footer.py).
+    footer_rows: int | None = None  # what detection decided that a reader should know, for the warnings
 
     @property
     def header_rows(self) -> int:
@@ -161,15 +163,16 @@ def detect_structure(
     header: bool | None = None,
     header_rows: int | None = None,
     skip_lines: int | None = None,
+    footer_rows: int | None = None,
 ) -> Structure:
     """The structure of the sample's `records` (parsed from `lines`): its names are as many as the
-    data's fields. `header` (a contract's `header: true/false`), `header_rows` and `skip_lines`
-    (the lines above the header) replace detection."""
+    data's fields. `header` (a contract's `header: true/false`), `header_rows`, `skip_lines` (the
+    lines above the header) and `footer_rows` replace detection."""
     if skip_lines is not None:
         records = [r for r in records if r.first > skip_lines]
     content = [r for r in records if not r.blank]
     if not content:
-        return Structure((), (skip_lines or 0) + 1, [], ())
+        return Structure((), (skip_lines or 0) + 1, [], (), footer_rows=footer_rows)
     widths = Counter(len(r.fields) for r in content)
     first_of = {}
     for i, r in enumerate(content):
@@ -208,7 +211,7 @@ def detect_structure(
     if end is not None:
         notes.append(f"a second table from line {end} on is not read")
     header_lines = tuple(r.first for r in header_records)
-    return Structure(header_lines, data_line, names, tuple(skipped), end, tuple(notes))
+    return Structure(header_lines, data_line, names, tuple(skipped), end, tuple(notes), footer_rows)
 
 
 def _line(n: int, lines: list[str], reason: str) -> SkippedLine:
