@@ -160,6 +160,7 @@ def _dialect(dialect: dict | None) -> str:
             ("Decimal mark", f"<code>{_escape(dialect['decimal'])}</code>"),
             ("Thousands separator", "none" if thousands is None else f"<code>{_escape(thousands)}</code>"),
             ("Quote", f"<code>{_escape(dialect['quotechar'])}</code>"),
+            ("Escape", "a backslash" if dialect["escapechar"] else "quotes doubled"),
             ("Header row", "yes" if dialect["header"] else "no (columns named column_1, column_2, …)"),
             ("Line ending", _escape(dialect["line_ending"])),
         ]
@@ -273,6 +274,31 @@ def _errors(errors: list[dict], total: int) -> str:
     return f"<h2>Errors</h2>{_table(caption, heads, rows, 'errors')}"
 
 
+def _lines(lines: dict | None, skipped: list[dict]) -> str:
+    """Every line of the file: the header's, the data's, and each left out with why."""
+    if lines is None:
+        return ""
+    reasons = ", ".join(f"{n:,} {_escape(reason)}" for reason, n in lines["skipped_by_reason"].items())
+    facts = _dl(
+        [
+            ("Lines", f"{lines['total']:,}"),
+            ("Header", f"{lines['header']:,}"),
+            ("Data", f"{lines['data']:,}"),
+            ("Skipped", f"{lines['skipped']:,}" + (f" ({reasons})" if reasons else "")),
+        ]
+    )
+    if not skipped:
+        return f"<h2>Lines</h2>{facts}"
+    rows = "".join(
+        f'<tr><td class="n">{s["line"]:,}</td><td>{_escape(s["reason"])}</td><td>{_value(s["text"])}</td></tr>'
+        for s in skipped
+    )
+    note = " Only the first ones are listed." if lines["skipped"] > len(skipped) else ""
+    caption = f"Lines left out of the data, with why.{note}"
+    heads = '<th scope="col" class="n">Line</th>' + _heads(("Reason", "Text"))
+    return f"<h2>Lines</h2>{facts}{_table(caption, heads, rows)}"
+
+
 def _contract(validation: dict | None) -> str:
     """The contract's rules with their failure counts."""
     if validation is None:
@@ -329,6 +355,7 @@ def render(report: dict) -> str:
 <div class="facts"><section><h2>File</h2>{_file(source)}</section>
 <section><h2>Dialect</h2>{_dialect(report["dialect"])}</section></div>
 <h2>Warnings</h2>{_warnings(report["warnings"])}
+{_lines(report["lines"], report["skipped_lines"])}
 {_errors(report["errors"], report["error_count"])}
 {_contract(report["validation"])}{_drift(report["drift"])}
 {_columns(report["columns"])}

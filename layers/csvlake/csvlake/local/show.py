@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 MAX_WIDTH = 24
+MAX_SKIPPED_SHOWN = 5
 
 
 def _cell(value: Any, width: int) -> str:
@@ -61,7 +62,18 @@ def summary(
         parts.append(
             f"  dialect: {d['encoding']}, delimiter {delimiter!r}, decimal {d['decimal']!r}, "
             f"header {'yes' if d['header'] else 'no'}, {d['line_ending']}"
+            + (f", quote {d['quotechar']!r}" if d.get("quotechar", '"') != '"' else "")
+            + (", backslash escapes" if d.get("escapechar") else "")
         )
+    if lines := report.get("lines"):
+        parts.append(f"  lines: {_lines(lines)}")
+        # Blank lines are counted, not shown: their text says nothing.
+        texts = [[s["line"], s["reason"], s["text"]] for s in report.get("skipped_lines", []) if s["reason"] != "blank"]
+        if texts:
+            parts.append(_indent(table(["line", "skipped", "text"], texts[:MAX_SKIPPED_SHOWN], width=60)))
+        hidden = lines["skipped"] - lines["skipped_by_reason"].get("blank", 0) - len(texts[:MAX_SKIPPED_SHOWN])
+        if hidden > 0:
+            parts.append(f"  … and {hidden} more skipped lines (the report lists the first 100)")
     for label, key in outputs.items():
         if label != "bucket" and isinstance(key, str) and key:
             parts.append(f"  {label.replace('_', ' ')}: {where(key)}")
@@ -90,6 +102,15 @@ def summary(
     if report.get("error_count", 0) > shown:
         parts.append(f"  … and {report['error_count'] - shown} more errors")
     return "\n".join(parts)
+
+
+def _lines(lines: dict[str, Any]) -> str:
+    """`10 = 1 header + 3 data + 6 skipped (2 blank, 2 footer, 2 preamble)`."""
+    text = f"{lines['total']} = {lines['header']} header + {lines['data']} data"
+    if lines["skipped"]:
+        reasons = ", ".join(f"{n} {reason}" for reason, n in lines["skipped_by_reason"].items())
+        text += f" + {lines['skipped']} skipped ({reasons})"
+    return text
 
 
 def _source(report: dict[str, Any], origin: str | None) -> str:
