@@ -106,9 +106,7 @@ def _record(report: Report, written: Written) -> None:
     report.written, report.rejected, report.columns = written.rows, written.rejected, written.columns
     report.read = written.rows + written.rejected
     report.status = "partial" if written.rejected else "processed"
-    report.outputs = dataclasses.replace(
-        report.outputs, processed=written.processed, rejected_rows=written.rejected_rows
-    )
+    report.outputs = dataclasses.replace(report.outputs, processed=True, rejected_rows=written.rejected_rows)
 
 
 def _reject(store: ObjectStore, report: Report, keys: OutputKeys, reason: str) -> None:
