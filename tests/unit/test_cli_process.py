@@ -14,6 +14,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from csvlake.local import cli
+from csvlake.local.commands import process
+from csvlake.local.progress import Progress
 from support import DATA, check_report
 
 FUNCTION = Path(__file__).parents[2] / "functions" / "ingest"
@@ -224,7 +226,7 @@ def test_report_shows_a_produced_report_with_local_paths_and_exit_codes(tmp_path
 
 def test_progress_bar_on_a_terminal_shows_both_passes_and_erases_itself(tmp_path, capsys, monkeypatch):
     bar = io.StringIO()
-    monkeypatch.setattr(cli, "Progress", functools.partial(cli.Progress, stream=bar, enabled=True, delay=0, interval=0))
+    monkeypatch.setattr(process, "Progress", functools.partial(Progress, stream=bar, enabled=True, delay=0, interval=0))
 
     assert run(capsys, "process", str(DATA / "ptbr_cp1252.csv"), "--out", str(tmp_path))[0] == 0
 
@@ -236,13 +238,13 @@ def test_progress_bar_on_a_terminal_shows_both_passes_and_erases_itself(tmp_path
 
 def test_progress_is_silent_when_not_a_terminal_or_fast():
     stream = io.StringIO()
-    progress = cli.Progress(stream=stream, clock=lambda: 9.0)  # StringIO is not a TTY
+    progress = Progress(stream=stream, clock=lambda: 9.0)  # StringIO is not a TTY
     progress.start("x.csv")
     progress.track(io.BytesIO(b"a" * 100), 100).read(50)
     assert not progress.enabled and stream.getvalue() == ""
 
     clock = iter([0.0, 0.1, 0.2, 0.3, 5.0]).__next__
-    quick = cli.Progress(stream=stream, enabled=True, delay=0.5, interval=0.1, clock=clock)
+    quick = Progress(stream=stream, enabled=True, delay=0.5, interval=0.1, clock=clock)
     quick.start("x.csv")  # t=0
     counted = quick.track(io.BytesIO(b"a" * 100), 100)
     counted.read(10)  # t=0.1: before the delay

@@ -67,7 +67,7 @@ class Ingestor:
         self._metrics(dataset, report, time.monotonic() - started)
         if self.publish:
             self.publish(DETAIL_TYPES[report.status], event_detail(report.as_dict(), dataset))
-        return {**where, "status": report.status, "report": report.outputs.report}
+        return {**where, "status": report.status, "report": report.outputs.keys.report}
 
     def _metrics(self, dataset: str, report: Report, seconds: float) -> None:
         """One EMF document per file, with the dataset as its dimension."""

@@ -45,7 +45,7 @@ def process(
     """
     keys = OutputKeys.for_key(ref.key, config)
     bucket = config.output_bucket or ref.bucket
-    report = Report(ref, now(), Outputs(bucket, keys.report, keys.report_html))
+    report = Report(ref, now(), Outputs(bucket, keys))
     validation: Validation | None = None
     inspection: Inspection | None = None
     try:
@@ -106,9 +106,7 @@ def _record(report: Report, written: Written) -> None:
     report.written, report.rejected, report.columns = written.rows, written.rejected, written.columns
     report.read = written.rows + written.rejected
     report.status = "partial" if written.rejected else "processed"
-    report.outputs = dataclasses.replace(
-        report.outputs, processed=written.processed, rejected_rows=written.rejected_rows
-    )
+    report.outputs = dataclasses.replace(report.outputs, processed=True, rejected_rows=written.rejected_rows)
 
 
 def _reject(store: ObjectStore, report: Report, keys: OutputKeys, reason: str) -> None:
@@ -121,4 +119,4 @@ def _reject(store: ObjectStore, report: Report, keys: OutputKeys, reason: str) -
     for stale in (keys.processed, keys.rejected_rows):
         store.delete(bucket, stale)
     store.copy(report.source, bucket, keys.quarantine)
-    report.outputs = dataclasses.replace(report.outputs, processed=None, rejected_rows=None, quarantine=keys.quarantine)
+    report.outputs = dataclasses.replace(report.outputs, processed=False, rejected_rows=False, quarantine=True)

@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from .layout import OutputKeys
 from .ports import ObjectRef
 
 SCHEMA_VERSION = 1
@@ -51,23 +52,22 @@ class Reportable(Protocol):
 
 @dataclass(frozen=True)
 class Outputs:
-    """Where the file's outputs are in the output bucket; None for those it does not have."""
+    """Which of the file's outputs exist, in the output bucket, under the file's output keys."""
 
     bucket: str
-    report: str
-    report_html: str
-    processed: str | None = None
-    rejected_rows: str | None = None
-    quarantine: str | None = None
+    keys: OutputKeys
+    processed: bool = False
+    rejected_rows: bool = False
+    quarantine: bool = False
 
     def as_report(self) -> dict[str, str | None]:
         return {
             "bucket": self.bucket,
-            "processed": self.processed,
-            "rejected_rows": self.rejected_rows,
-            "quarantine": self.quarantine,
-            "report": self.report,
-            "report_html": self.report_html,
+            "processed": self.keys.processed if self.processed else None,
+            "rejected_rows": self.keys.rejected_rows if self.rejected_rows else None,
+            "quarantine": self.keys.quarantine if self.quarantine else None,
+            "report": self.keys.report,
+            "report_html": self.keys.report_html,
         }
 
 

@@ -42,13 +42,13 @@ class ChunkResult:
 
 @dataclass(frozen=True)
 class Written:
-    """What pass 2 wrote: rows written and rejected, the processed columns' summaries, the keys written."""
+    """What pass 2 wrote: rows written and rejected, the processed columns' summaries, and whether
+    there were rejected rows to write (the processed copy is always written)."""
 
     rows: int
     rejected: int
     columns: list[ColumnReport]
-    processed: str
-    rejected_rows: str | None
+    rejected_rows: bool
 
 
 def _convert_column(
@@ -197,4 +197,4 @@ def write(
         ColumnReport(name, inspection.source_names[i] if header else None, summary)
         for name, i, summary in zip(plan.names, plan.written, summaries)
     ]
-    return Written(written, rejected_count, columns, keys.processed, keys.rejected_rows if rejected else None)
+    return Written(written, rejected_count, columns, rejected is not None)

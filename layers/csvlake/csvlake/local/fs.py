@@ -1,4 +1,4 @@
-"""A directory as an object store: `<root>/<bucket>/<key>`, for the CLI and the tests."""
+"""Directories as object stores: `<root>/<bucket>/<key>` for the tests, and `csvlake process`'s --out."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typing import BinaryIO
 
 from ..errors import ObjectGone, StoreError
 from ..ports import ObjectRef
+from .progress import Progress
 
 
 def _etag(stat: os.stat_result) -> str:
@@ -71,3 +72,39 @@ class DirectoryStore:
     def copy(self, ref: ObjectRef, bucket: str, key: str) -> None:
         with self.path(ref.bucket, ref.key).open("rb") as source, self.writer(bucket, key, "") as target:
             shutil.copyfileobj(source, target)
+
+
+class LocalStore(DirectoryStore):
+    """The --out folder as the bucket: outputs at `<out>/<key>`, and each source, `raw/<name>`,
+    read where it lies instead of being copied there first."""
+
+    def __init__(self, out: Path, sources: dict[str, Path], progress: Progress) -> None:
+        super().__init__(out)
+        self.sources = sources
+        self.progress = progress
+        self.umask = os.umask(0o022)
+        os.umask(self.umask)
+
+    def path(self, bucket: str, key: str) -> Path:
+        return self.sources.get(key) or super().path("", key)
+
+    # A file system error is a failure of the store, as an S3 error is for S3Store: the pipeline
+    # re-raises it instead of blaming the file, and `process` stops with one line.
+
+    def open(self, ref: ObjectRef) -> tuple[BinaryIO, ObjectRef]:
+        try:
+            stream, ref = super().open(ref)
+        except OSError as exc:
+            raise StoreError(f"cannot read {self.path(ref.bucket, ref.key)}: {exc.strerror or exc}") from exc
+        return self.progress.track(stream, ref.size), ref
+
+    @contextlib.contextmanager
+    def writer(self, bucket: str, key: str, content_type: str) -> Iterator[BinaryIO]:
+        self.progress.writer_opened()
+        try:
+            with super().writer(bucket, key, content_type) as stream:
+                yield stream
+            # The temporary file it was written as is private (0600): give it a new file's usual mode.
+            os.chmod(self.path(bucket, key), 0o666 & ~self.umask)
+        except OSError as exc:
+            raise StoreError(f"cannot write {self.path(bucket, key)}: {exc.strerror or exc}") from exc

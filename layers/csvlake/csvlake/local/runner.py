@@ -23,7 +23,9 @@ EVENT_BUS = "csvlake-local"
 EVENTS_QUEUE = "csvlake-file-events"
 REGION = "us-east-1"
 DEFAULT_PORT = 4566
-HANDLER = Path(__file__).resolve().parents[4] / "functions" / "ingest" / "app.py"
+# The repository this package lies in: the handler and the demo's samples are there.
+ROOT = Path(__file__).resolve().parents[4]
+HANDLER = ROOT / "functions" / "ingest" / "app.py"
 
 
 @dataclass
