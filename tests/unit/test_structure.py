@@ -187,3 +187,38 @@ def test_blank_lines_between_data_rows_are_data_lines_not_rows(lake):
 
     assert report["rows"]["written"] == 2
     assert accounted(report)["total"] == 4
+
+
+def with_contract(lake: LocalLake, contract: str, data: bytes) -> dict:
+    lake.drop("contracts/vendas.yaml", contract.encode())
+    return lake.ingest("a.csv", data=data, key="raw/vendas/a.csv")
+
+
+def test_a_contract_states_the_lines_above_the_header_and_the_footer_when_detection_cannot_tell(lake):
+    # A "title" of the table's width and a last row of numbers: detection keeps both as data.
+    data = b"Vendas;2024;x\nid;qty;price\n1;2;3,5\n2;3;4,5\n99;99;99\n"
+
+    report = with_contract(lake, "dialect:\n  skip_rows: 1\n  footer_rows: 1\n", data)
+
+    assert [c["source_name"] for c in report["columns"]] == ["id", "qty", "price"]
+    assert processed(lake, report)[1:] == [["1", "2", "3.5"], ["2", "3", "4.5"]]
+    assert skipped(report) == [(1, "preamble", "Vendas;2024;x"), (5, "footer", "99;99;99")]
+    accounted(report)
+
+
+def test_a_contract_states_two_header_rows(lake):
+    data = b"Loja;Loja;Total\nnome;cidade;valor\nA;Rio;1\nB;SP;2\n"
+
+    report = with_contract(lake, "dialect:\n  header_rows: 2\n", data)
+
+    assert [c["name"] for c in report["columns"]] == ["loja_nome", "loja_cidade", "total_valor"]
+    assert report["rows"]["written"] == 2
+
+
+def test_a_contract_states_the_quote_character(lake):
+    data = b"id,name\n1,'Smith, J'\n2,'Doe, A'\n"
+
+    report = with_contract(lake, "dialect:\n  quotechar: \"'\"\n  delimiter: ','\n", data)
+
+    assert report["dialect"]["quotechar"] == "'"
+    assert report["structure"]["header_rows"] == 1
