@@ -128,7 +128,9 @@ def main() -> int:
         results[case] = outputs(path, block_size, output_format)
         if mode == "check" and expected.get(case) != results[case]:
             differing += 1
-            print("differs:", case, flush=True)
+            before = expected.get(case, {})
+            changed = sorted(name for name in {*before, *results[case]} if before.get(name) != results[case].get(name))
+            print("differs:", case, "-", ", ".join(changed), flush=True)
     if mode == "save":
         file.write_text(json.dumps(results, indent=1))
     print(f"{len(results)} cases, {differing} differing")
