@@ -1,7 +1,7 @@
 """Footers: the totals, notes and short records after a file's last data row, left out of the data.
 
 Only the end of the file shows a footer, so the chunks go through a step that holds back the last
-two: when the file ends, the records at its end that look like a footer (structure.footer_like)
+ones (as few as can hold a footer): when the file ends, the records at its end that look like a footer (structure.footer_like)
 are taken out of them, if they are at most MAX_FOOTER records, and kept as skipped lines. A record that looks
 like one in the middle of the data stays data (or a rejected row).
 """
@@ -29,7 +29,9 @@ def without_footer(
     held: list[Chunk] = []
     for chunk in chunks:
         held.append(chunk)
-        if len(held) > 2:
+        # A chunk goes on once the chunks after it hold more records than a footer may have: only
+        # the last chunk, and small ones before it, wait for the end of the file.
+        while len(held) > 1 and sum(c.rows + len(c.bad_rows) for c in held[1:]) > MAX_FOOTER:
             yield held.pop(0)
     footer: list[SkippedLine] = []
     for chunk in reversed(held):
