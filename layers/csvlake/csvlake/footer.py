@@ -1,9 +1,10 @@
 """Footers: the totals, notes and short records after a file's last data row, left out of the data.
 
 Only the end of the file shows a footer, so the chunks go through a step that holds back the last
-ones (as few as can hold a footer): when the file ends, the records at its end that look like a footer (structure.footer_like)
-are taken out of them, if they are at most MAX_FOOTER records, and kept as skipped lines. A record that looks
-like one in the middle of the data stays data (or a rejected row).
+ones (as few as can hold a footer). When the file ends, the records at its end that look like a
+footer (structure.footer_like) are taken out of them, if they are at most MAX_FOOTER records, and
+kept as skipped lines. A record that looks like one in the middle of the data stays data (or a
+rejected row).
 """
 
 from __future__ import annotations
