@@ -222,3 +222,20 @@ def test_a_contract_states_the_quote_character(lake):
 
     assert report["dialect"]["quotechar"] == "'"
     assert report["structure"]["header_rows"] == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sep=;\nPeríodo: jan-jun\nNome;Valor\nAna;1,5\nBo;2,5\nCy;3\n",
+        "Table 3. Population by age, 2020\nCity,Population\nRio,6211423\nSão Paulo,11451999\nRecife,1488920\n",
+    ],
+    ids=["excel-sep-line", "title-with-a-comma"],
+)
+def test_a_preamble_line_as_wide_as_a_two_column_table_is_not_its_header(lake, text):
+    report = lake.ingest("a.csv", data=text.encode())
+
+    assert report["dialect"]["header"] is True
+    assert [c["type"] for c in report["columns"]] == ["string", "number" if ";" in text else "integer"]
+    assert report["rows"] == {"read": 3, "written": 3, "rejected": 0}
+    assert report["structure"]["preamble_lines"] == text.count("\n") - 4

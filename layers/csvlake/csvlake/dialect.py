@@ -201,10 +201,11 @@ def _quoting(lines: list[str], overrides: Mapping[str, Any]) -> tuple[Quoting, l
 
 
 def _even(found: list[Record]) -> bool:
-    """Whether nearly all records have one width: a space separates fields only in such a file, as
-    prose and dates with times hold spaces too."""
+    """Whether nearly all records have one width of several fields: a space separates fields only in
+    such a file, as prose and dates with times hold spaces too."""
     widths = Counter(len(r.fields) for r in found if not r.blank)
-    return bool(widths) and max(widths.values()) >= 0.9 * sum(widths.values())
+    width, count = widths.most_common(1)[0] if widths else (0, 0)
+    return width > 1 and count >= 0.9 * sum(widths.values())
 
 
 def _decimal(rows: list[list[str]], delimiter: str) -> str:

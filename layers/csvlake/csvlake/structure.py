@@ -119,12 +119,12 @@ def consistency(records: list[Record]) -> float:
 
 
 def _header_votes(names: list[str], rows: list[list[str]]) -> int:
-    """Votes per column, as csv.Sniffer does: a column whose values are all typed (numbers, dates)
-    votes for a header if its first value is not typed, against one if it is."""
+    """Votes per column, as csv.Sniffer does: a column whose values are typed (numbers, dates; all
+    but a stray one in ten) votes for a header if its first value is not typed, against one if it is."""
     votes = 0
     for j, name in enumerate(names):
         values = [r[j] for r in rows if len(r) == len(names) and r[j].strip()]
-        if not values or not all(typed(v) for v in values):
+        if not values or sum(typed(v) for v in values) < 0.9 * len(values):
             continue
         votes += -1 if typed(name) else 1
     return votes
@@ -180,9 +180,10 @@ def detect_structure(
     # The data's width: the most common one; on a tie, one of several fields (a preamble is narrow),
     # then the first (a second table comes after).
     width = max(widths, key=lambda w: (widths[w], w > 1, -first_of[w]))
-    start = (
-        _table_start(records, width) if skip_lines is None else next(i for i, r in enumerate(records) if not r.blank)
-    )
+    if skip_lines is None:
+        start = _table_start(records, width, lookalikes=header_rows is None and header is None)
+    else:
+        start = next(i for i, r in enumerate(records) if not r.blank)
     body = [r for r in records[start:] if not r.blank]
     rows = [r.fields for r in body]
     if header_rows is None:
@@ -235,10 +236,11 @@ def _header_rows(rows: list[list[str]], width: int) -> int:
     return 0
 
 
-def _table_start(records: list[Record], width: int) -> int:
+def _table_start(records: list[Record], width: int, lookalikes: bool = True) -> int:
     """The index of the header's record: the first non-blank record of the data's width that is not
     a padded title, or the one just above it when it is one field narrower or wider (a header
-    without a name for an index column, or with a trailing delimiter)."""
+    without a name for an index column, or with a trailing delimiter); with `lookalikes`, past a
+    preamble line of the data's width (_past_lookalikes)."""
     for i, record in enumerate(records):
         if record.blank or len(record.fields) != width or _title(record, width):
             continue
@@ -246,8 +248,30 @@ def _table_start(records: list[Record], width: int) -> int:
             above = records[i - 1].fields
             if sum(bool(v.strip()) for v in above) >= 2 and not any(typed(v) for v in above if v.strip()):
                 return i - 1
-        return i
+        return _past_lookalikes(records, i, width) if lookalikes else i
     return 0
+
+
+def _past_lookalikes(records: list[Record], start: int, width: int) -> int:
+    """The header's record, from the first record of the data's width: a preamble line may have that
+    width too (a title with a comma, Excel's `sep=;`), and then a later record of that width that
+    starts the rows looks more like a header (more columns vote for it, fewer blank names)."""
+    for _ in range(3):
+        later = [j for j in range(start + 1, len(records)) if len(records[j].fields) == width]
+        later = [j for j in later if not records[j].blank and not footer_like(records[j].fields, width)]
+        if not later:
+            break
+        rows = [records[j].fields for j in later]
+        here = (_header_votes(records[start].fields, rows), -_blanks(records[start].fields))
+        there = (_header_votes(rows[0], rows[1:]), -_blanks(rows[0]))
+        if not (there > here and there[0] > 0) or _group_row(records[start].fields, rows[0], rows[1:]):
+            break
+        start = later[0]
+    return start
+
+
+def _blanks(fields: list[str]) -> int:
+    return sum(not value.strip() for value in fields)
 
 
 def _fitted(names: list[str], width: int, rows: list[list[str]], notes: list[str]) -> list[str]:
