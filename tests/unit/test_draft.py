@@ -218,6 +218,52 @@ def test_malformed_rows_are_rejected_under_the_draft_as_without_it(lake):
     assert all(rule["failures"] == 0 for rule in report["validation"]["rules"])
 
 
+def test_a_type_a_few_values_keep_from_a_column_is_proposed_and_declared_it_rejects_exactly_their_rows(tmp_path, lake):
+    # GIVEN a pt-BR export whose numbers, dates, quantities and flags each hold one stray value
+    rows = [f"{i};{i},5;{i % 28 + 1:02d}/03/2024;{i};{'true' if i % 2 else 'false'}" for i in range(40)]
+    rows[10] = "10;n/d;11/03/2024;10;false"  # line 12
+    rows[20] = "20;20,5;31/02/2024;20;false"  # line 22
+    rows[30] = "30;30,5;03/03/2024;abc;false"  # line 32
+    rows[35] = "35;35,5;08/03/2024;35;talvez"  # line 37
+    data = ("id;valor;data;qtd;ativo\n" + "\n".join(rows) + "\n").encode()
+    (tmp_path / "vendas.csv").write_bytes(data)
+
+    result = drafted(tmp_path, "vendas.csv")
+
+    # THEN the draft declares the types, without the text columns' extremes or enums, and names the values
+    fields = fields_of(result.text)
+    assert fields["valor"] == {"name": "valor", "type": "number", "required": True, "nullable": False}
+    assert fields["data"] == {"name": "data", "type": "date", "required": True, "nullable": False}
+    assert fields["qtd"] == {"name": "qtd", "type": "integer", "required": True, "nullable": False, "unique": True}
+    assert fields["ativo"] == {"name": "ativo", "type": "boolean", "required": True, "nullable": False}
+    assert result.notes == (
+        "'valor' is text in the sample, but 39 of its 40 values are numbers: declared number, the rows "
+        "holding 'n/d' (line 12) go to the rejected rows (string keeps them).",
+        "'data' is text in the sample, but 39 of its 40 values are dates: declared date, the rows "
+        "holding '31/02/2024' (line 22) go to the rejected rows (string keeps them).",
+        "'qtd' is text in the sample, but 39 of its 40 values are integers: declared integer, the rows "
+        "holding 'abc' (line 32) go to the rejected rows (string keeps them).",
+        "'ativo' is text in the sample, but 39 of its 40 values are booleans: declared boolean, the rows "
+        "holding 'talvez' (line 37) go to the rejected rows (string keeps them).",
+    )
+    assert "# Every rule holds for the 40 rows of that sample, but the types the notes name:" in result.text
+    assert "# Note: 'valor' is text in the sample, but 39 of its 40 values are numbers" in result.text
+
+    # AND the sample under its draft: exactly those rows rejected, for their type, the rest typed
+    report = ingest_under(lake, result.text, "vendas.csv", data)
+    assert report["rows"] == {"read": 40, "written": 36, "rejected": 4}
+    assert [(e["line"], e["column"], e["rule"], e["value"]) for e in report["errors"]] == [
+        (12, "valor", "type", "n/d"),
+        (22, "data", "type", "31/02/2024"),
+        (32, "qtd", "type", "abc"),
+        (37, "ativo", "type", "talvez"),
+    ]
+    assert [c["type"] for c in report["columns"]] == ["integer", "number", "date", "integer", "boolean"]
+    assert all(c["type_evidence"] is None for c in report["columns"]) and report["warnings"] == []
+    rejected = list(csv.reader(io.StringIO(lake.read(report["outputs"]["rejected_rows"]).decode("utf-8"))))
+    assert [row[-2] for row in rejected[1:]] == ["12", "22", "32", "37"]  # _line
+
+
 def test_blank_and_repeated_headers_get_no_field_or_a_field_that_only_requires_them(tmp_path, lake):
     (tmp_path / "dups.csv").write_text("id,x,,x\n1,2,a,b\n2,3,c,d\n")
 

@@ -169,6 +169,21 @@ def test_processed_file_shows_dialect_columns_and_charts(lake):
     assert "No row errors." in page.root.text
 
 
+def test_a_text_column_that_a_few_values_keep_from_a_type_shows_them_under_its_type(lake):
+    values = [f"{i};{i},5" for i in range(1_500)]
+    values[55], values[1_200] = "55;n/d", f"1200;{SCRIPT}"
+    report = lake.ingest("valores.csv", ("id;valor\n" + "\n".join(values) + "\n").encode())
+    page = Page(render(report))
+
+    check_page(page, report)  # the warning is listed too
+    ids, valor = page.section("Columns").one("tbody").all("tr")
+    assert ids.all("span", "evidence") == []
+    kind = valor.all("td")[1]
+    assert kind.text == f"stringnumber for 1,498 of 1,500 values; not: n/d (line 57), {SCRIPT} (line 1202)"
+    assert [b.text for b in kind.one("span", "evidence").all("bdi")] == ["n/d", SCRIPT]
+    assert "<script" not in render(report)
+
+
 def test_partial_file_lists_its_errors_with_line_numbers(lake):
     report = lake.ingest("bad_rows.csv")
     assert report["status"] == "partial" and report["error_count"] == 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
@@ -11,11 +12,17 @@ import pytest
 from csvlake import arrowtext, types
 
 
+def update(inference: types.TypeInference, texts: pa.Array, first_line: int = 2) -> dict:
+    """A chunk of one row per text, from `first_line` on."""
+    rows = np.arange(len(texts))
+    return inference.update(texts, pa.array(rows, pa.int32()), rows + first_line)
+
+
 def infer(values: list[str | None], decimal: str = ".", chunks: int = 1) -> str:
     inference = types.TypeInference(decimal)
     size = max(1, len(values) // chunks)
     for start in range(0, len(values), size):
-        inference.update(types.nulls_applied(pa.array(values[start : start + size], pa.string())))
+        update(inference, types.nulls_applied(pa.array(values[start : start + size], pa.string())), start + 2)
     return types.kind(inference.result())
 
 
@@ -48,6 +55,16 @@ def infer(values: list[str | None], decimal: str = ".", chunks: int = 1) -> str:
         (["2024-01-02T10:00:00Z", "2024-01-02T10:00:00-03:00"], ".", "datetime"),
         (["2024-01-02T10:00:00Z", "2024-01-02T10:00:00"], ".", "string"),
         (["2024-01-02T25:00:00"], ".", "string"),
+        (["2015/01/01", "2015/1/31"], ".", "date"),
+        (["2015/01/01 01:00:00", "2015/01/01", "2015/12/31 23:59"], ".", "datetime"),
+        (["2015/02/29"], ".", "string"),
+        (["2015/31/01"], ".", "string"),
+        # Python's dates hold years 1 to 9999; in UTC, the last two are in years 10000 and 0.
+        (["0001-01-01", "9999-12-31"], ".", "date"),
+        (["0000-01-01"], ".", "string"),
+        (["9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z"], ".", "datetime"),
+        (["9999-12-31T23:59:59-05:00"], ".", "string"),
+        (["0001-01-01T00:00:00+01:00"], ".", "string"),
         (["1", "x"], ".", "string"),
         (["1", "2024-01-01"], ".", "string"),
         (["", "NA", "null", " N/A ", None], ".", "string"),
@@ -87,13 +104,15 @@ def test_integers_stay_numbers_after_a_decimal_only_when_float64_keeps_them(valu
         (["25/12/2024", "1/2/2025"], ",", ["2024-12-25", "2025-02-01"]),
         (["2024-01-02 10:00:05.25"], ".", ["2024-01-02 10:00:05.250000"]),
         (["2024-01-02T10:00:00-03:00"], ".", ["2024-01-02 13:00:00+00:00"]),
+        (["2015/01/31", "2015/1/5"], ".", ["2015-01-31", "2015-01-05"]),
+        (["2015/01/31 01:00:00", "2015/1/5 7:05"], ".", ["2015-01-31 01:00:00", "2015-01-05 07:05:00"]),
         ([" true ", "FALSE"], ".", [True, False]),
     ],
 )
 def test_conversion_keeps_every_value_exactly(values, decimal, expected):
     inference = types.TypeInference(decimal)
     column = types.nulls_applied(pa.array(values, pa.string()))
-    inference.update(column)
+    update(inference, column)
     converted = types.convert(column, inference.result(), decimal).to_pylist()
     assert [str(v) if not isinstance(v, (int, float, bool)) else v for v in converted] == expected
 
@@ -166,3 +185,19 @@ def test_texts_that_unsigned_integers_accepts_match_every_integer_and_number_for
         for decimal in ".,":
             for fmt in types.formats(decimal)[:2]:
                 assert pc.all(fmt.matches(values)).as_py()
+
+
+@pytest.mark.parametrize(
+    ("texts", "kind", "strptime"),
+    [
+        (["0000-01-01", "2024-01-01"], "date", None),
+        (["0000-06-01T12:00:00", "2024-01-01T00:00:00"], "datetime", None),
+        (["9999-12-31T23:59:59-0500", "2024-01-01T00:00:00+0000"], "datetime", "%Y-%m-%dT%H:%M:%S%z"),
+    ],
+)
+def test_a_declared_date_beyond_year_9999_or_before_year_1_does_not_parse(texts, kind, strptime):
+    """Such a value fails the contract's type rule instead of the file (fuzz finding D)."""
+    fmt = types.declared(kind, types.TypeInference("."), strptime)
+    typed, unparsed = types.parse(types.nulls_applied(pa.array(texts)), fmt, ".")
+    assert unparsed.to_pylist() == [True, False]
+    assert typed[0].as_py() is None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pyarrow as pa
 
 from . import types
@@ -57,10 +58,11 @@ class Prepared:
     values: pa.Array | None
 
 
-def _prepared(column: pa.DictionaryArray, evidence: types.TypeInference) -> Prepared:
+def _prepared(column: pa.DictionaryArray, evidence: types.TypeInference, lines: np.ndarray) -> Prepared:
     is_null = types.null_tokens(column.dictionary)
-    # A type is a property of the set of values: checking each distinct value once suffices.
-    converted = evidence.update(types.nulls_applied(column.dictionary, is_null))
+    # A type is a property of the set of values: checking each distinct value once suffices. The
+    # rows (indices, lines) only count and place the few values that keep a column from a type.
+    converted = evidence.update(types.nulls_applied(column.dictionary, is_null), column.indices, lines)
     fmt = evidence.result()
     return Prepared(is_null, fmt, converted.get(fmt))
 
@@ -93,7 +95,7 @@ def inspect(
     try:
         for chunk in chunks(pieces, dialect, structure, config, deadline, lines):
             rows += chunk.rows + len(chunk.bad_rows)
-            prepared = list(WORKERS.map(_prepared, chunk.columns, inference))
+            prepared = list(WORKERS.map(_prepared, chunk.columns, inference, [chunk.lines] * len(inference)))
             for row in chunk.bad_rows:
                 extra = max(extra, len(row.fields) - len(source_names))
             spill.add(chunk, prepared)

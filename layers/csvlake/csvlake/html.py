@@ -50,6 +50,7 @@ th, td { padding: 5px 10px; border-bottom: 1px solid #d0d7de; text-align: left; 
 thead th { background: #f6f8fa; border-bottom: 2px solid #d0d7de; white-space: nowrap; }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .none { color: #57606a; }
+.evidence { display: block; color: #8a5a00; font-size: 13px; }
 ul.warnings { margin: 0; padding-left: 20px; } ul.warnings li { overflow-wrap: anywhere; }
 .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(380px, 1fr)); gap: 14px; align-items: start; }
 .facts { display: grid; grid-template-columns: repeat(auto-fit, minmax(380px, 1fr)); gap: 0 40px; }
@@ -241,7 +242,7 @@ def _columns(columns: list[dict]) -> str:
         distinct = ("" if c["distinct_exact"] else "≈") + _count(c["distinct"])
         rows.append(
             f'<tr><th scope="row"><code>{_escape(c["name"])}</code></th><td>{_value(c["source_name"])}</td>'
-            f'<td>{_escape(c["type"])}</td><td class="n">{_count(c["count"])}</td>'
+            f'<td>{_escape(c["type"])}{_evidence(c.get("type_evidence"))}</td><td class="n">{_count(c["count"])}</td>'
             f'<td class="n">{_count(c["nulls"])}</td><td class="n">{_escape(distinct)}</td>'
             f"<td>{_value(c['min'])}</td><td>{_value(c['max'])}</td>"
             f'<td class="n">{_number(c["mean"])}</td><td class="n">{_number(c["std"])}</td></tr>'
@@ -257,6 +258,16 @@ def _columns(columns: list[dict]) -> str:
         f"<h2>Columns</h2>{_table(caption, heads, ''.join(rows))}"
         f'<h2>Most frequent values</h2><div class="charts">{"".join(charts)}</div>'
     )
+
+
+def _evidence(evidence: dict | None) -> str:
+    """Under a text column's type, the type a few values keep from it, as its warning says; none in
+    reports written before type evidence existed."""
+    if not evidence:
+        return ""
+    odd = ", ".join(f"{_value(v['value'])} (line {v['line']})" for v in evidence["not"])
+    counts = f"{_count(evidence['fit'])} of {_count(evidence['of'])}"
+    return f'<span class="evidence">{_escape(evidence["type"])} for {counts} values; not: {odd}</span>'
 
 
 def _errors(errors: list[dict], total: int) -> str:

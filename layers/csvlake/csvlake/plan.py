@@ -19,6 +19,8 @@ class Plan:
     written: list[int]  # the source columns in the processed copy
     names: list[str]  # and their output names
     validation: Validation | None
+    # Per source column, the type a few values keep from it (None where the contract states its type).
+    evidence: list[types.TypeEvidence | None]
 
 
 def plan(inspection: Inspection, validation: Validation | None, warnings: list[str]) -> Plan:
@@ -28,7 +30,10 @@ def plan(inspection: Inspection, validation: Validation | None, warnings: list[s
     if validation is None:
         names, renamed = output_names(sources)
         warnings.extend(renamed)
-        return Plan(inspection.formats, [False] * len(sources), list(range(len(sources))), names, None)
+        evidence = [e.near_miss() for e in inspection.evidence]
+        written = list(range(len(sources)))
+        _warn(evidence, sources, written, warnings)
+        return Plan(inspection.formats, [False] * len(sources), written, names, None, evidence)
     contract = validation.contract
     for spec in contract.fields:
         if spec.required and spec.name not in sources:
@@ -47,10 +52,19 @@ def plan(inspection: Inspection, validation: Validation | None, warnings: list[s
     renames = {k: specs[i].rename for k, i in enumerate(written) if specs[i] and specs[i].rename}
     names, renamed = output_names([sources[i] for i in written], renames)
     warnings.extend(renamed)
+    evidence = [None if spec and spec.type else e.near_miss() for spec, e in zip(specs, inspection.evidence)]
+    _warn(evidence, sources, written, warnings)
     validation.set_columns(
         [ColumnRules(spec, fmt, check) if spec else None for spec, fmt, check in zip(specs, formats, checked)]
     )
-    return Plan(formats, checked, written, names, validation)
+    return Plan(formats, checked, written, names, validation, evidence)
+
+
+def _warn(
+    evidence: list[types.TypeEvidence | None], sources: list[str], written: list[int], warnings: list[str]
+) -> None:
+    """A warning per written column that a few values keep from a type: they are easily missed."""
+    warnings.extend(f"column {sources[i]!r}: {evidence[i]}" for i in written if evidence[i])
 
 
 def check_rows(rows: int, validation: Validation | None, warnings: list[str]) -> None:

@@ -73,14 +73,22 @@ class Outputs:
 
 @dataclass(frozen=True)
 class ColumnReport:
-    """A column of the processed copy: its output name, its header name, and what its values were."""
+    """A column of the processed copy: its output name, its header name, what its values were and,
+    for a text column, the type a few of them keep from it (types.TypeEvidence)."""
 
     name: str
     source_name: str | None
     summary: Reportable
+    type_evidence: Reportable | None
 
     def as_report(self) -> dict[str, Any]:
-        return {"name": self.name, "source_name": self.source_name, **self.summary.as_report()}
+        evidence = self.type_evidence.as_report() if self.type_evidence else None
+        return {
+            "name": self.name,
+            "source_name": self.source_name,
+            **self.summary.as_report(),
+            "type_evidence": evidence,
+        }
 
 
 @dataclass

@@ -194,7 +194,7 @@ def write(
         store.delete(bucket, keys.rejected_rows)  # an earlier version's bad rows are not this file's
     header = inspection.dialect.header
     columns = [
-        ColumnReport(name, inspection.source_names[i] if header else None, summary)
+        ColumnReport(name, inspection.source_names[i] if header else None, summary, plan.evidence[i])
         for name, i, summary in zip(plan.names, plan.written, summaries)
     ]
     return Written(written, rejected_count, columns, rejected is not None)

@@ -3,6 +3,8 @@
 A column's type is the first of a fixed list of formats that every non-null value in the file
 matches *and* converts without loss. Inference keeps, per column, the set of formats still alive;
 the sets of successive chunks intersect, so the result does not depend on how the file was cut.
+When the last formats die of a few values, they are kept as near misses, the evidence a report
+gives of the type those values keep from the column.
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ import functools
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from .arrowtext import may_hold, plain_ascii, text_lengths, unsigned_integers
+from .report import shown
 
 NULL_TOKENS = pa.array(["", "na", "n/a", "null", "none", "nan", "#n/a", "nil"])
 LONGEST_TOKEN = max(len(token.encode()) for token in NULL_TOKENS.to_pylist())
@@ -27,10 +31,21 @@ FLOAT_SAFE_LENGTH = 16
 
 _D = "[0-9]"
 _TIME = rf"(?:[T ](?P<H>{_D}{{1,2}}):(?P<M>{_D}{{2}})(?::(?P<S>{_D}{{2}})(?:\.(?P<f>{_D}{{1,6}}))?)?)"
-_YMD = rf"(?P<y>{_D}{{4}})-(?P<m>{_D}{{2}})-(?P<d>{_D}{{2}})"
+# ISO's 2015-01-31, and the year-first 2015/01/31 or 2015/1/31 of East Asian and other locales.
+_YMD = rf"(?P<y>{_D}{{4}})[-/](?P<m>{_D}{{1,2}})[-/](?P<d>{_D}{{1,2}})"
 _DMY = rf"(?P<d>{_D}{{1,2}})[/.-](?P<m>{_D}{{1,2}})[/.-](?P<y>{_D}{{4}})"
 _MDY = rf"(?P<m>{_D}{{1,2}})[/-](?P<d>{_D}{{1,2}})[/-](?P<y>{_D}{{4}})"
 _ZONE = rf"(?P<z>Z|[+-]{_D}{{2}}(?::?{_D}{{2}})?)"
+# Python's dates hold years 1 to 9999: a value beyond (0000-01-01, or 9999-12-31T23:59:59-05:00 in
+# UTC) fits no date or datetime type, or it could be neither summarised nor read back.
+_DAYS = ((dt.date.min - dt.date(1970, 1, 1)).days, (dt.date.max - dt.date(1970, 1, 1)).days)
+_MICROSECONDS = (_DAYS[0] * 86_400_000_000, (_DAYS[1] + 1) * 86_400_000_000 - 1)
+# The evidence of a type a few values keep from a text column (issue 17): a format that died is
+# kept while at most MISFIT_TEXTS distinct texts do not fit it, in fewer rows than those that do.
+MISFIT_TEXTS = 5
+# When a format dies, its misfits among a chunk's first distinct texts are counted first, in Python
+# until there are too many: most formats of most columns are dropped so, after a few texts.
+MISFIT_SAMPLE = 256
 
 
 def integer_pattern(decimal: str, leading_zeros: bool = False) -> str:
@@ -106,6 +121,13 @@ def declared(kind: str, evidence: TypeInference, strptime: str | None = None) ->
         # Some values fit no format: the one that reads the most values (on a tie, the first).
         candidates = [fmt for fmt in formats(decimal) if fmt.kind == kind]
         return max(candidates, key=lambda fmt: evidence.tally.get(fmt.name, 0))
+    return lenient(kind, decimal)
+
+
+@functools.cache
+def lenient(kind: str, decimal: str) -> Format:
+    """The format of a declared integer, number or boolean that no inferred format fits: leading
+    zeros, and 1 and 0 for booleans, allowed; for dates, the first format of the kind."""
     if kind == "integer":
         return Format(kind, kind, integer_pattern(decimal, leading_zeros=True))
     if kind == "number":
@@ -195,10 +217,28 @@ def convert(values: pa.Array, fmt: Format | None, decimal: str) -> pa.Array:
         return pc.or_(pc.equal(lower, "true"), pc.equal(lower, "1"))  # null stays null
     if fmt.strptime:
         parsed = pc.strptime(text, format=fmt.strptime, unit="us", error_is_null=True)
-        return pc.cast(parsed, arrow_type(fmt), safe=False) if fmt.kind == "date" else parsed
-    if fmt.kind in ("date", "datetime"):
-        text = _iso(text, fmt)
-    return pc.cast(text, arrow_type(fmt))
+        typed = pc.cast(parsed, arrow_type(fmt), safe=False) if fmt.kind == "date" else parsed
+    elif fmt.kind in ("date", "datetime"):
+        typed = pc.cast(_iso(text, fmt), arrow_type(fmt))
+    else:
+        return pc.cast(text, arrow_type(fmt))
+    outside = _outside_years(typed)
+    if outside is None:
+        return typed
+    if not fmt.strptime:
+        raise pa.ArrowInvalid("a date before year 1 or after year 9999")
+    return pc.if_else(outside, pa.scalar(None, typed.type), typed)  # as strptime's errors: null
+
+
+def _outside_years(typed: pa.Array) -> pa.Array | None:
+    """Where dates or datetimes lie outside Python's years 1 to 9999; None where none does."""
+    date = pa.types.is_date32(typed.type)
+    numbers = typed.view(pa.int32() if date else pa.int64())
+    low, high = _DAYS if date else _MICROSECONDS
+    extremes = pc.min_max(numbers).as_py()
+    if extremes["min"] is None or (low <= extremes["min"] and extremes["max"] <= high):
+        return None
+    return pc.or_(pc.less(numbers, low), pc.greater(numbers, high))
 
 
 def parse(values: pa.Array, fmt: Format | None, decimal: str) -> tuple[pa.Array, pa.Array]:
@@ -293,9 +333,110 @@ def _all_match(fmt: Format, texts: pa.Array, present: pa.Array) -> bool:
     return bool(pc.all(fmt.matches(texts)).as_py())
 
 
+def _unconverted(texts: pa.Array, fmt: Format, decimal: str, limit: int) -> list[int] | None:
+    """Where texts that match `fmt` (or are null) do not convert exactly, found by halving the texts
+    that fail; None when more than `limit` do."""
+    if _lossless(texts, fmt, decimal):
+        return []
+    if len(texts) == 1:
+        return [0] if limit else None
+    half = len(texts) // 2
+    left = _unconverted(texts.slice(0, half), fmt, decimal, limit)
+    right = None if left is None else _unconverted(texts.slice(half), fmt, decimal, limit - len(left))
+    return None if right is None else left + [half + i for i in right]
+
+
+def _misfits(fmt: Format, texts: pa.Array, decimal: str) -> np.ndarray | None:
+    """Where the texts (trimmed, nulls applied) do not fit `fmt`; None when more than MISFIT_TEXTS do."""
+    matched = fmt.matches(texts)
+    unmatched = np.flatnonzero(pc.invert(pc.fill_null(matched, True)).to_numpy(zero_copy_only=False))
+    if len(unmatched) > MISFIT_TEXTS:
+        return None
+    if len(unmatched):
+        texts = pc.if_else(matched, texts, pa.scalar(None, texts.type))
+    unconverted = _unconverted(texts, fmt, decimal, MISFIT_TEXTS - len(unmatched))
+    return None if unconverted is None else np.union1d(unmatched, unconverted).astype(np.int64)
+
+
+def _few_misfits(fmt: Format, head: list[str]) -> bool:
+    """Whether at most MISFIT_TEXTS of the texts (trimmed) miss `fmt`'s pattern."""
+    misses = 0
+    for text in head:
+        misses += not re.match(fmt.pattern, text)
+        if misses > MISFIT_TEXTS:
+            return False
+    return True
+
+
+def _preferred(alive: list[Format], decimal: str) -> Format | None:
+    """The first of the formats every value fits, but none for dates that read both ways."""
+    names = {fmt.name for fmt in alive}
+    for family in ("date", "datetime"):
+        dmy, mdy = f"{family}_dmy", f"{family}_mdy"
+        if dmy in names and mdy in names:
+            # 01/02/2024 reads both ways. A decimal-comma file comes from a day-first locale;
+            # otherwise the day cannot be told from the month, so the text is kept as it is.
+            names.discard(mdy)
+            if decimal != ",":
+                names.discard(dmy)
+    return next((fmt for fmt in alive if fmt.name in names), None)
+
+
+class _Rows:
+    """A chunk's rows of one column: each row's position among the distinct texts, and its line."""
+
+    def __init__(self, texts: int, indices: pa.Array, lines: np.ndarray) -> None:
+        self.texts = texts
+        self.indices = indices.to_numpy(zero_copy_only=False)
+        self.lines = lines
+
+    @functools.cached_property
+    def counts(self) -> np.ndarray:
+        """Rows per text."""
+        return np.bincount(self.indices, minlength=self.texts)
+
+    def with_values(self, values: pa.Array) -> int:
+        """How many rows hold a text that is not null."""
+        if not values.null_count:
+            return len(self.indices)
+        return len(self.indices) - int(self.counts[values.is_null().to_numpy(zero_copy_only=False)].sum())
+
+    def first_line(self, position: int) -> int:
+        return int(self.lines[np.argmax(self.indices == position)])
+
+
+@dataclass
+class _NearMiss:
+    """A format the column lost to a few texts: each with the line of its first row, and their rows."""
+
+    format: Format
+    misfits: dict[str, int] = field(default_factory=dict)
+    rows: int = 0
+
+
+@dataclass(frozen=True)
+class TypeEvidence:
+    """The type a few values keep from a text column: how many of its values fit it, and the texts
+    that do not, each with the line of its first row, in file order."""
+
+    kind: str
+    fit: int
+    of: int
+    misfits: tuple[tuple[str, int], ...]
+
+    def as_report(self) -> dict[str, Any]:
+        listed = [{"value": shown(text), "line": line} for text, line in self.misfits]
+        return {"type": self.kind, "fit": self.fit, "of": self.of, "not": listed}
+
+    def __str__(self) -> str:
+        listed = ", ".join(f"{shown(text)!r} (line {line})" for text, line in self.misfits)
+        return f"{self.kind} for {self.fit} of {self.of} values; not: {listed}"
+
+
 @dataclass
 class TypeInference:
-    """Mergeable per-column evidence: which formats every value seen so far fits."""
+    """Mergeable per-column evidence: which formats every value seen so far fits and, once none
+    does, which formats only a few values miss (near misses)."""
 
     decimal: str
     alive: list[Format] = field(default_factory=list)
@@ -303,14 +444,18 @@ class TypeInference:
     # For a column a contract declares a date or datetime without format: how many distinct values
     # each date or datetime format reads, so that one bad value does not decide the format.
     tally: dict[str, int] | None = None
+    # Rows holding a value, counted while the column may still have a type or a near miss.
+    values: int = 0
+    near_misses: list[_NearMiss] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.alive:
             self.alive = list(formats(self.decimal))
 
-    def update(self, values: pa.Array) -> dict[Format, pa.Array]:
-        """Narrow the candidates with a chunk of the column (nulls already applied). Returns the
-        values converted by the formats that had to convert them to be checked, nulls in place."""
+    def update(self, values: pa.Array, indices: pa.Array, lines: np.ndarray) -> dict[Format, pa.Array]:
+        """Narrow the candidates with a chunk of the column: its distinct texts (nulls already
+        applied), each row's position among them and each row's line. Returns the values converted
+        by the formats that had to convert them to be checked, nulls in place."""
         converted: dict[Format, pa.Array] = {}
         present = values.drop_null()
         if self.tally is not None:
@@ -318,11 +463,16 @@ class TypeInference:
                 if fmt.kind in ("date", "datetime"):
                     read = len(present) - pc.sum(parse(present, fmt, self.decimal)[1]).as_py()
                     self.tally[fmt.name] = self.tally.get(fmt.name, 0) + read
-        if not self.alive or len(present) == 0:
+        if not (self.alive or self.near_misses) or len(present) == 0:
             return converted
         self.seen_values = True
+        rows = _Rows(len(values), indices, lines)
+        self.values += rows.with_values(values)
         # All values, nulls in place (the checks skip them): what is converted lines up with `values`.
         texts = trimmed(values)
+        if not self.alive:
+            self._narrow(self.near_misses, values, texts, rows)
+            return converted
         first = pc.utf8_trim_whitespace(present.slice(0, 1))[0].as_py()
         survivors: list[Format] = []
         for fmt in self.alive:
@@ -339,26 +489,60 @@ class TypeInference:
                 _all_match(fmt, texts, present) and _lossless(texts, fmt, self.decimal, converted=converted)
             ):
                 survivors.append(fmt)
+        if not survivors:
+            # The last formats died in this chunk: those that only a few texts missed stay near misses.
+            head = [text.strip() for text in present.slice(0, MISFIT_SAMPLE).to_pylist()]
+            self._narrow([_NearMiss(fmt) for fmt in self.alive if _few_misfits(fmt, head)], values, texts, rows)
         self.alive = survivors
         return converted
+
+    def _narrow(self, near_misses: list[_NearMiss], values: pa.Array, texts: pa.Array, rows: _Rows) -> None:
+        """Keep the near misses that a chunk's texts leave near misses, with their misfits added."""
+        kept = []
+        for miss in near_misses:
+            positions = _misfits(miss.format, texts, self.decimal)
+            if positions is not None and self._missed(miss, values, positions, rows):
+                kept.append(miss)
+        self.near_misses = kept
+
+    def _missed(self, miss: _NearMiss, values: pa.Array, positions: np.ndarray, rows: _Rows) -> bool:
+        """Add a chunk's misfits (their positions among its texts) to a near miss; whether it still is one."""
+        if len(positions):
+            miss.rows += int(rows.counts[positions].sum())
+        new = [(text, p) for p in positions.tolist() if (text := values[p].as_py()) not in miss.misfits]
+        if len(miss.misfits) + len(new) > MISFIT_TEXTS:
+            return False
+        kind = miss.format.kind
+        if new and kind in ("integer", "number", "boolean"):
+            # A text that the declared type reads (00501 as an integer, 1 as a boolean) is no stray
+            # value: the column is text by design, as zip codes are.
+            unparsed = parse(
+                pa.array([text for text, _ in new], pa.string()), lenient(kind, self.decimal), self.decimal
+            )[1]
+            if not pc.all(unparsed).as_py():
+                return False
+        for text, position in new:
+            miss.misfits[text] = rows.first_line(position)
+        return miss.rows < self.values - miss.rows
 
     def result(self) -> Format | None:
         """The column's format, or None for string (also when it holds no value at all)."""
         if not self.seen_values:
             return None
-        names = {fmt.name for fmt in self.alive}
-        for family in ("date", "datetime"):
-            dmy, mdy = f"{family}_dmy", f"{family}_mdy"
-            if dmy in names and mdy in names:
-                # 01/02/2024 reads both ways. A decimal-comma file comes from a day-first locale;
-                # otherwise the day cannot be told from the month, so the text is kept as it is.
-                names.discard(mdy)
-                if self.decimal != ",":
-                    names.discard(dmy)
-        for fmt in self.alive:
-            if fmt.name in names:
-                return fmt
-        return None
+        return _preferred(self.alive, self.decimal)
+
+    def near_miss(self) -> TypeEvidence | None:
+        """For a column no type fits: the type the fewest rows keep from it, if any is a near miss."""
+        if not self.near_misses:
+            return None
+        fewest = min(miss.rows for miss in self.near_misses)
+        closest = [miss for miss in self.near_misses if miss.rows == fewest]
+        fmt = _preferred([miss.format for miss in closest], self.decimal)
+        if fmt is None:
+            return None
+        misfits = next(miss for miss in closest if miss.format == fmt).misfits
+        lined = tuple(sorted(misfits.items(), key=lambda item: item[1]))
+        return TypeEvidence(fmt.kind, self.values - fewest, self.values, lined)
 
 
 def kind(fmt: Format | None) -> str:

@@ -97,7 +97,12 @@ def draft(
 
 
 def _enum_candidate(column: dict) -> bool:
-    return column["type"] == "string" and column["distinct_exact"] and 0 < column["distinct"] <= ENUM_MAX
+    return (
+        column["type"] == "string"
+        and not column["type_evidence"]
+        and column["distinct_exact"]
+        and 0 < column["distinct"] <= ENUM_MAX
+    )
 
 
 def _small_value_sets(processed: Path, columns: list[dict]) -> dict[int, list[str]]:
@@ -125,13 +130,15 @@ def _printable(text: str) -> str:
 
 
 def _field(name: str, column: dict, enum: list[str] | None) -> dict[str, Any]:
-    kind, count = column["type"], column["count"]
+    # A text column that a few values keep from a type is proposed as that type (render notes them).
+    evidence = column["type_evidence"]
+    kind, count = (evidence or column)["type"], column["count"]
     spec: dict[str, Any] = {"name": name, "type": kind, "required": True}
     if count and not column["nulls"]:
         spec["nullable"] = False
     if kind in UNIQUE_KINDS and column["distinct_exact"] and 1 < column["distinct"] == count:
         spec["unique"] = True
-    if kind in BOUNDED and count:
+    if kind in BOUNDED and count and not evidence:  # a text column's extremes are texts'
         # The report's extremes are exact: integers as int, numbers as float (which YAML writes
         # with repr, so they read back to the same float), dates and datetimes as ISO-8601 text.
         spec["minimum"], spec["maximum"] = column["min"], column["max"]
@@ -158,7 +165,18 @@ def _fields(report: dict, values: dict[int, list[str]]) -> tuple[list[dict], lis
                 notes.append(f"header {_printable(name)!r} names {repeated[name]} columns: its field only requires it.")
         else:
             fields.append(_field(name, column, values.get(i)))
+            if evidence := column["type_evidence"]:
+                notes.append(_odd_values(name, evidence))
     return fields, notes
+
+
+def _odd_values(name: str, evidence: dict) -> str:
+    kind = evidence["type"]
+    listed = ", ".join(f"{_printable(odd['value'])!r} (line {odd['line']})" for odd in evidence["not"])
+    return (
+        f"{_printable(name)!r} is text in the sample, but {evidence['fit']} of its {evidence['of']} values are "
+        f"{kind}s: declared {kind}, the rows holding {listed} go to the rejected rows (string keeps them)."
+    )
 
 
 def render(
@@ -177,9 +195,12 @@ def render(
     where = (
         save_as or "contracts/<dataset>.yaml in the bucket of the raw files (<dataset>: the first folder under raw/)"
     )
+    odd = any(column["type_evidence"] for column in report["columns"])
     lines = [
         f"# Draft contract from {_printable(source)} on {today.isoformat()}, by `csvlake contract draft`.",
-        f"# Every rule holds for the {_rows(rows['written'])} of that sample: minimum, maximum, enum, unique",
+        f"# Every rule holds for the {_rows(rows['written'])} of that sample"
+        + (", but the types the notes name" if odd else "")
+        + ": minimum, maximum, enum, unique",
         "# and nullable say what it happened to contain. Loosen or tighten them, then store the file as",
         f"# {where}.",
         *(f"# Note: {note[0].upper()}{note[1:]}" for note in notes),

@@ -80,7 +80,7 @@ def summary(
     if report.get("columns"):
         headers = ["column", "source", "type", "nulls", "distinct", "min", "max"]
         rows = [
-            [c["name"], c["source_name"], c["type"], c["nulls"], c["distinct"], c["min"], c["max"]]
+            [c["name"], c["source_name"], _type(c), c["nulls"], c["distinct"], c["min"], c["max"]]
             for c in report["columns"]
         ]
         if detail:
@@ -111,6 +111,13 @@ def _lines(lines: dict[str, Any]) -> str:
         reasons = ", ".join(f"{n} {reason}" for reason, n in lines["skipped_by_reason"].items())
         text += f" + {lines['skipped']} skipped ({reasons})"
     return text
+
+
+def _type(column: dict[str, Any]) -> str:
+    """`string (number?)` for a text column a few values keep from a type: a warning names them.
+    Reports written before type evidence existed have none."""
+    evidence = column.get("type_evidence")
+    return f"{column['type']} ({evidence['type']}?)" if evidence else column["type"]
 
 
 def _source(report: dict[str, Any], origin: str | None) -> str:
