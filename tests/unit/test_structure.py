@@ -239,3 +239,10 @@ def test_a_preamble_line_as_wide_as_a_two_column_table_is_not_its_header(lake, t
     assert [c["type"] for c in report["columns"]] == ["string", "number" if ";" in text else "integer"]
     assert report["rows"] == {"read": 3, "written": 3, "rejected": 0}
     assert report["structure"]["preamble_lines"] == text.count("\n") - 4
+
+
+def test_a_single_column_of_text_with_spaces_is_not_split_at_the_spaces(lake):
+    report = lake.ingest("a.csv", data=("nome\n" + "".join(f"Maria da Silva {i}\n" for i in range(30))).encode())
+
+    assert [c["source_name"] for c in report["columns"]] == ["nome"]
+    assert report["rows"]["written"] == 30

@@ -201,11 +201,12 @@ def _quoting(lines: list[str], overrides: Mapping[str, Any]) -> tuple[Quoting, l
 
 
 def _even(found: list[Record]) -> bool:
-    """Whether nearly all records have one width of several fields: a space separates fields only in
-    such a file, as prose and dates with times hold spaces too."""
-    widths = Counter(len(r.fields) for r in found if not r.blank)
+    """Whether nearly all records, the first among them, have one width of several fields: a space
+    separates fields only in such a file, as prose and dates with times hold spaces too."""
+    rows = [r.fields for r in found if not r.blank]
+    widths = Counter(len(row) for row in rows)
     width, count = widths.most_common(1)[0] if widths else (0, 0)
-    return width > 1 and count >= 0.9 * sum(widths.values())
+    return width > 1 and len(rows[0]) == width and count >= 0.9 * len(rows)
 
 
 def _decimal(rows: list[list[str]], delimiter: str) -> str:
