@@ -24,8 +24,8 @@ from csvlake.ports import ObjectRef
 REUSE = second_pass.converted_chunk
 
 
-def recompute(chunk, prepared, plan, decimal, warnings):
-    return REUSE(chunk, None, plan, decimal, warnings)
+def recompute(chunk, prepared, plan, dialect, warnings):
+    return REUSE(chunk, None, plan, dialect, warnings)
 
 
 def once(path: Path, reuse: bool) -> tuple[float, float]:

@@ -23,6 +23,7 @@ PT_BR_DIALECT = {
     "quotechar": '"',
     "escapechar": None,
     "skipinitialspace": False,
+    "null_values": [],
     "header": True,
     "line_ending": "CRLF",
 }

@@ -246,3 +246,14 @@ def test_a_single_column_of_text_with_spaces_is_not_split_at_the_spaces(lake):
 
     assert [c["source_name"] for c in report["columns"]] == ["nome"]
     assert report["rows"]["written"] == 30
+
+
+def test_a_contract_names_its_own_null_tokens(lake):
+    data = b"id;valor\n1;1,5\n2;n/d\n3;-\n4;2,5\n"
+
+    report = with_contract(lake, "dialect:\n  null_values: ['N/D', ' - ']\n", data)
+
+    valor = report["columns"][1]
+    assert valor["type"] == "number" and valor["nulls"] == 2 and valor["count"] == 2
+    assert processed(lake, report)[1:] == [["1", "1.5"], ["2", ""], ["3", ""], ["4", "2.5"]]
+    assert report["dialect"]["null_values"] == ["N/D", " - "]

@@ -335,6 +335,8 @@ def parse(text: bytes, key: str, etag: str) -> Contract:
     for spec in fields:
         _check_values(spec, key)
     dialect = dict(data.get("dialect", {}))
+    if "null_values" in dialect:
+        dialect["null_values"] = tuple(dialect["null_values"])  # a Contract is immutable, and hashable
     if "encoding" in dialect:
         try:
             dialect["encoding"] = codecs.lookup(dialect["encoding"]).name  # windows-1252 → cp1252

@@ -51,6 +51,8 @@ class Dialect:
     escapechar: str | None = None
     # `, `: the blanks after a delimiter are not part of the next field.
     skipinitialspace: bool = False
+    # Texts read as null besides the usual tokens (types.NULL_TOKENS): a contract's `null_values`.
+    null_values: tuple[str, ...] = ()
     # A choice made without evidence in the sample, for the report's warnings.
     assumption: str | None = None
 
@@ -67,6 +69,7 @@ class Dialect:
             "quotechar": self.quotechar,
             "escapechar": self.escapechar,
             "skipinitialspace": self.skipinitialspace,
+            "null_values": list(self.null_values),
             "header": self.header,
             "line_ending": self.line_ending,
         }
@@ -245,7 +248,7 @@ def detect(
     """The dialect and where the table is in the file (its header's names, or generated ones).
 
     `complete` says the sample is the whole file; `overrides` (what a contract's `dialect` states:
-    encoding, delimiter, decimal, quotechar, escapechar, header, header_rows, skip_rows, footer_rows) replace
+    encoding, delimiter, decimal, quotechar, escapechar, header, header_rows, skip_rows, footer_rows, null_values) replace
     detection. Raises Rejected for files that cannot be CSV.
     """
     if not sample:
@@ -292,6 +295,7 @@ def detect(
         quotechar=quoting.quotechar,
         escapechar=quoting.escapechar,
         skipinitialspace=quoting.skipinitialspace,
+        null_values=tuple(overrides.get("null_values", ())),
         assumption=assumption,
     )
     return dialect, structure

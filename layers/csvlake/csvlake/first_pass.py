@@ -58,8 +58,10 @@ class Prepared:
     values: pa.Array | None
 
 
-def _prepared(column: pa.DictionaryArray, evidence: types.TypeInference, lines: np.ndarray) -> Prepared:
-    is_null = types.null_tokens(column.dictionary)
+def _prepared(
+    column: pa.DictionaryArray, evidence: types.TypeInference, lines: np.ndarray, null_values: tuple[str, ...]
+) -> Prepared:
+    is_null = types.null_tokens(column.dictionary, null_values)
     # A type is a property of the set of values: checking each distinct value once suffices. The
     # rows (indices, lines) only count and place the few values that keep a column from a type.
     converted = evidence.update(types.nulls_applied(column.dictionary, is_null), column.indices, lines)
@@ -95,7 +97,10 @@ def inspect(
     try:
         for chunk in chunks(pieces, dialect, structure, config, deadline, lines):
             rows += chunk.rows + len(chunk.bad_rows)
-            prepared = list(WORKERS.map(_prepared, chunk.columns, inference, [chunk.lines] * len(inference)))
+            ncols = len(inference)
+            prepared = list(
+                WORKERS.map(_prepared, chunk.columns, inference, [chunk.lines] * ncols, [dialect.null_values] * ncols)
+            )
             for row in chunk.bad_rows:
                 extra = max(extra, len(row.fields) - len(source_names))
             spill.add(chunk, prepared)

@@ -18,6 +18,7 @@ from . import types
 from .arrowtext import mix
 from .chunks import chunks, decompressed, in_time
 from .config import Config
+from .dialect import Dialect
 from .first_pass import Inspection, Prepared
 from .layout import OutputKeys
 from .plan import Plan
@@ -52,13 +53,15 @@ class Written:
 
 
 def _convert_column(
-    column: pa.DictionaryArray, fmt: types.Format | None, decimal: str, checked: bool, prepared: Prepared | None
+    column: pa.DictionaryArray, fmt: types.Format | None, dialect: Dialect, checked: bool, prepared: Prepared | None
 ) -> tuple[pa.DictionaryArray, pa.Array, pa.Array | None]:
     """The column converted to its type, its texts (nulls applied) and, for a type the contract
     declares, which texts do not parse. All three are per distinct text: far fewer than rows.
     Columns read back from pass 1's spill come with what pass 1 found out about them (`prepared`):
     reused when the column's format is still the one it had then."""
-    text = types.nulls_applied(column.dictionary, prepared.is_null if prepared else None)
+    is_null = prepared.is_null if prepared else types.null_tokens(column.dictionary, dialect.null_values)
+    text = types.nulls_applied(column.dictionary, is_null)
+    decimal = dialect.decimal
     if prepared is not None and prepared.format == fmt and (fmt is None or prepared.values is not None):
         values = text if fmt is None else prepared.values
         # Every text of the chunk fits this format (it survived the chunk): none fails to parse.
@@ -70,14 +73,14 @@ def _convert_column(
 
 
 def converted_chunk(
-    chunk: Chunk, prepared: list[Prepared] | None, plan: Plan, decimal: str, warnings: list[str]
+    chunk: Chunk, prepared: list[Prepared] | None, plan: Plan, dialect: Dialect, warnings: list[str]
 ) -> ChunkResult:
     """A chunk's columns converted and, with a contract, checked: rows that break it move to the
     rejected rows, with the malformed records the reader found."""
     ncols = len(chunk.columns)
     converted = list(
         WORKERS.map(
-            _convert_column, chunk.columns, plan.formats, [decimal] * ncols, plan.checked, prepared or [None] * ncols
+            _convert_column, chunk.columns, plan.formats, [dialect] * ncols, plan.checked, prepared or [None] * ncols
         )
     )
     values = [c[0] for c in converted]
@@ -138,7 +141,6 @@ def write(
     """Convert, validate, summarise and write the processed copy and the rejected rows; the row
     errors go to `errors` as they are found. Raises Rejected when a file rule fails."""
     validation = plan.validation
-    decimal = inspection.dialect.decimal
     summaries = [
         ColumnSummary(types.kind(plan.formats[i]), top_limit=top_limit(len(plan.written))) for i in plan.written
     ]
@@ -165,7 +167,7 @@ def write(
         outputs.callback(processed.settle)
         rejected: RejectedWriter | None = None
         for chunk, prepared in parts:
-            result = converted_chunk(chunk, prepared, plan, decimal, warnings)
+            result = converted_chunk(chunk, prepared, plan, inspection.dialect, warnings)
             row_keys = mix(np.arange(written, written + result.rows, dtype=np.int64))
             list(WORKERS.map(_summarised, result.columns, summaries, [row_keys] * len(result.columns)))
             processed.write(result.columns)

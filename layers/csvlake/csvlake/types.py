@@ -24,7 +24,6 @@ from .arrowtext import may_hold, plain_ascii, text_lengths, unsigned_integers
 from .report import shown
 
 NULL_TOKENS = pa.array(["", "na", "n/a", "null", "none", "nan", "#n/a", "nil"])
-LONGEST_TOKEN = max(len(token.encode()) for token in NULL_TOKENS.to_pylist())
 INT64_MAX = 2**63 - 1
 # float64 keeps every decimal with up to 15 significant digits; longer texts are checked one by one.
 FLOAT_SAFE_LENGTH = 16
@@ -137,18 +136,26 @@ def lenient(kind: str, decimal: str) -> Format:
     return next(fmt for fmt in formats(decimal) if fmt.kind == kind)
 
 
-def null_tokens(values: pa.Array) -> pa.Array:
-    """Where the texts are empty cells or the usual null tokens (NA, NULL, N/A, …)."""
+@functools.cache
+def _tokens(extra: tuple[str, ...]) -> tuple[pa.Array, int]:
+    """The null tokens, with a file's own (a contract's `null_values`), lower case, and the longest's bytes."""
+    tokens = pa.array(sorted({*NULL_TOKENS.to_pylist(), *(token.strip().lower() for token in extra)}))
+    return tokens, max(len(token.encode()) for token in tokens.to_pylist())
+
+
+def null_tokens(values: pa.Array, extra: tuple[str, ...] = ()) -> pa.Array:
+    """Where the texts are empty cells or the usual null tokens (NA, NULL, N/A, …, and `extra`)."""
+    tokens, longest = _tokens(extra)
     # Texts without a blank, control or non-ASCII byte have nothing to trim and only ASCII case: just
     # those as short as a token need a look, in most columns few or none (docs/adr/0013).
     if isinstance(values, pa.StringArray) and not values.null_count and plain_ascii(values):
-        short = np.flatnonzero(text_lengths(values) <= LONGEST_TOKEN)
+        short = np.flatnonzero(text_lengths(values) <= longest)
         is_null = np.zeros(len(values), bool)
         if len(short):
-            tokens = pc.is_in(pc.utf8_lower(values.take(pa.array(short))), value_set=NULL_TOKENS)
-            is_null[short] = tokens.to_numpy(zero_copy_only=False)
+            found = pc.is_in(pc.utf8_lower(values.take(pa.array(short))), value_set=tokens)
+            is_null[short] = found.to_numpy(zero_copy_only=False)
         return pa.array(is_null)
-    return pc.is_in(pc.utf8_lower(pc.utf8_trim_whitespace(values)), value_set=NULL_TOKENS)
+    return pc.is_in(pc.utf8_lower(pc.utf8_trim_whitespace(values)), value_set=tokens)
 
 
 def nulls_applied(values: pa.Array, is_null: pa.Array | None = None) -> pa.Array:
