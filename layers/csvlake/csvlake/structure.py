@@ -197,7 +197,9 @@ def detect_structure(
         names = _fitted(rows[header_rows - 1], width, rows[header_rows:], notes)
         for group in reversed(rows[: header_rows - 1]):
             names = joined_names(group, names)
-        notes.append(f"a {header_rows}-row header (lines {body[0].first}-{body[header_rows - 1].last}): names joined")
+        lines_of = f"lines {body[0].first}-{body[header_rows - 1].last}"
+        examples = ", ".join(repr(name) for name in names[:3])
+        notes.append(f"a header of {header_rows} rows ({lines_of}): the group names joined to the names, {examples}, …")
     header_records = body[:header_rows]
     data_line = header_records[-1].last + 1 if header_records else body[0].first
     if skip_lines is not None:
