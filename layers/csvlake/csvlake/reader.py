@@ -1,15 +1,23 @@
 """Chunked CSV parsing: frame UTF-8 bytes into whole records, reject malformed ones, parse with Arrow.
 
 Each block handed to Arrow's CSV reader holds whole records only. Record boundaries, field counts and source line
-numbers come from a vectorised scan of the bytes (newlines and delimiters outside quotes), so a row
+numbers come from a vectorised scan of the bytes (line ends and delimiters outside quotes), so a row
 with the wrong number of fields is caught whatever its length, and rejected with the line where it
-starts. The scan assumes RFC 4180 quoting; a block where a quote stands inside an unquoted field
-(`27" monitor`), or where Arrow disagrees with the scan, is framed and parsed by Python's csv
-module instead, which reads such quotes as text, as pandas does (docs/adr/0001-record-framing.md).
+starts. The scan assumes RFC 4180 quoting with the dialect's quote character; a block where a quote
+stands inside an unquoted field (`27" monitor`), where Arrow disagrees with the scan, or that the scan
+cannot read (a backslash escape, a quote after `, `), is framed and parsed by Python's csv module
+with the file's dialect instead, which reads such quotes as text, as pandas does
+(docs/adr/0001-record-framing.md).
+
+Physical lines, as every line number counts them, end at the file's own line ends: at each LF (a
+CRLF's included) and, in a file whose line ends are CR, also at each CR not followed by a LF, as
+Python's universal newlines read such a file. A lone CR in a LF or CRLF file ends a record, not a
+line. Line ends inside quoted fields are physical lines too.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from collections.abc import Iterable, Iterator
@@ -17,13 +25,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from .dialect import Dialect
 from .errors import ReadError
-from .streams import decode_errors
+from .streams import CR, NEWLINE, decode_errors, line_ends
 
-NEWLINE, CR, QUOTE = 10, 13, 34
 MAX_RECORD_BYTES = 64 * 1024 * 1024
 # What a line may hold and still count as blank: spaces, tabs, CR and DOS's end-of-file mark.
 BLANK_BYTES = b" \t\r\x1a"
@@ -45,6 +53,8 @@ class Chunk:
     bad_rows: list[BadRow] = field(default_factory=list)
     # The source line where each accepted row starts.
     lines: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    # The blank lines among the rows (empty, or only blanks), skipped: not rows, but lines to account for.
+    blank_lines: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
     @property
     def rows(self) -> int:
@@ -58,14 +68,55 @@ class _Layout:
     ncols: int
     delimiter: str
     encoding: str  # UTF-8, or a single-byte encoding (streams.single_byte): its columns are then binary
+    quotechar: str = '"'
+    escapechar: str | None = None
+    skipinitialspace: bool = False
+    lone_cr: bool = False  # the file's line ends are CR: a CR not followed by a LF ends a line
+
+    @classmethod
+    def of(cls, dialect: Dialect, ncols: int, encoding: str) -> _Layout:
+        return cls(
+            ncols,
+            dialect.delimiter,
+            encoding,
+            dialect.quotechar,
+            dialect.escapechar,
+            dialect.skipinitialspace,
+            dialect.line_ending == "CR",
+        )
 
     @property
     def separator(self) -> int:
         return ord(self.delimiter)
 
     @property
+    def quote(self) -> int:
+        return ord(self.quotechar)
+
+    @property
     def errors(self) -> str:
         return decode_errors(self.encoding)
+
+    @property
+    def csv(self) -> dict:
+        """The csv module's options for the dialect."""
+        return {
+            "delimiter": self.delimiter,
+            "quotechar": self.quotechar,
+            "escapechar": self.escapechar,
+            "doublequote": True,
+            "skipinitialspace": self.skipinitialspace,
+        }
+
+    def may_end_a_record(self, view: bytes) -> bool:
+        return b"\n" in view or (self.lone_cr and b"\r" in view)
+
+    def scannable(self, view: bytes) -> bool:
+        """Whether the quote parity tells which bytes of `view` are quoted: not after an escape
+        character, which the parity ignores, nor with `, ` where a quote opens a field after blanks."""
+        if self.escapechar is not None and self.escapechar.encode() in view:
+            return False
+        return not (self.skipinitialspace and self.quote in view)
 
 
 @dataclass(frozen=True)
@@ -73,12 +124,11 @@ class _Framed:
     """What a framing path made of the whole records at the start of a view of the bytes."""
 
     consumed: int  # the bytes of those records; 0 while the view holds no whole record
-    chunk: Chunk | None  # their rows; None if there are none
-    header_skipped: bool  # whether the header was among them
-    line_ends: int  # the newlines in the consumed bytes: the next view starts that many lines on
+    chunk: Chunk | None  # their rows and blank lines; None if there are none
+    line_ends: int  # the line ends in the consumed bytes: the next view starts that many lines on
 
 
-_INCOMPLETE = _Framed(0, None, False, 0)
+_INCOMPLETE = _Framed(0, None, 0)
 
 
 def read_rows(
@@ -87,8 +137,7 @@ def read_rows(
     """Chunks of rows, about `block_size` bytes each, from the table's data (its first byte is on
     line `first_line`). The bytes are UTF-8, or a single-byte `encoding` (arrowtext.single_byte):
     its columns are then binary."""
-    skip_header = False
-    layout = _Layout(ncols, dialect.delimiter, encoding)
+    layout = _Layout.of(dialect, ncols, encoding)
     source = iter(pieces)
     buf = b""
     exhausted = False
@@ -111,77 +160,72 @@ def read_rows(
         # `window` would copy the block once more, a block of memory to fill and free each time.
         view, last = buf, exhausted
         # No line end at all: no record can be complete, so widen without scanning.
-        framed = _read_block(view, last, line, skip_header, layout) if last or b"\n" in view else _INCOMPLETE
+        framed = _read_block(view, last, line, layout) if last or layout.may_end_a_record(view) else _INCOMPLETE
         if not framed.consumed:
             if len(view) >= MAX_RECORD_BYTES:
                 raise ReadError(f"a record starting at line {line} is longer than {MAX_RECORD_BYTES // 2**20} MiB")
             window *= 2  # a record longer than the window: widen it
             continue
-        skip_header = skip_header and not framed.header_skipped
         window = block_size
         line += framed.line_ends
         buf = buf[framed.consumed :]
         chunk = framed.chunk
-        if chunk is not None and (chunk.rows or chunk.bad_rows):
+        if chunk is not None and (chunk.rows or chunk.bad_rows or len(chunk.blank_lines)):
             yield chunk
 
 
-def _read_block(view: bytes, last: bool, line: int, skip_header: bool, layout: _Layout) -> _Framed:
+def _read_block(view: bytes, last: bool, line: int, layout: _Layout) -> _Framed:
     """The whole records at the start of `view`, which starts at `line` and ends the file if `last`,
     framed by the first path that takes them."""
+    if not layout.scannable(view):
+        return _slow_block(view, last, line, layout)
     # Most blocks hold no NUL and only well-formed records: Arrow alone checks their field counts.
-    plain = _plain_block(view, last, line, skip_header, layout) if layout.ncols > 1 and 0 not in view else None
-    return (
-        plain
-        or _scanned_block(view, last, line, skip_header, layout)
-        or _slow_block(view, last, line, skip_header, layout)
-    )
+    plain = _plain_block(view, last, line, layout) if layout.ncols > 1 and 0 not in view else None
+    return plain or _scanned_block(view, last, line, layout) or _slow_block(view, last, line, layout)
 
 
-def _plain_block(view: bytes, last: bool, line: int, skip_header: bool, layout: _Layout) -> _Framed | None:
+def _plain_block(view: bytes, last: bool, line: int, layout: _Layout) -> _Framed | None:
     """The whole records at the start of a `view` that holds no NUL, when its quotes follow RFC 4180.
-    Records end at the newlines outside quotes; Arrow's parser checks every record's field count
+    Records end at the line ends outside quotes; Arrow's parser checks every record's field count
     itself. None if it finds a record it does not take (a wrong field count, a line of blanks, a
-    lone CR) or a quote left open at the end: the scan then works out which lines and why."""
+    lone CR in a LF file) or a quote left open at the end: the scan then works out which lines and why."""
     arr = np.frombuffer(view, np.uint8)
-    quotes = _quotes(view)
-    if not _rfc_quotes(arr, quotes, layout.separator) or (last and _in_quotes(quotes, len(view))):
+    quotes = _quotes(view, layout.quote)
+    if not _rfc_quotes(arr, quotes, layout) or (last and _in_quotes(quotes, len(view))):
         return None
-    # Most blocks after the header are one record per line: Arrow's row count then gives each
+    # Most blocks of a LF or CRLF file are one record per line: Arrow's row count then gives each
     # record's line, and only the last line end outside quotes needs finding, not every one (ADR 0015).
-    cut = None if skip_header else _last_record_end(view, quotes, last)
+    cut = None if layout.lone_cr else _last_record_end(view, quotes, last)
     columns = None
     if cut is not None:
         columns = _parsed(memoryview(view)[:cut], layout)
         if columns is None:
             return None
-        line_ends = int(np.count_nonzero(arr[:cut] == NEWLINE))  # not bytes.count, which holds the GIL (ADR 0013)
-        rows = line_ends + int(view[cut - 1] != NEWLINE)  # the file's last record may have no line end
+        ends = int(np.count_nonzero(arr[:cut] == NEWLINE))  # not bytes.count, which holds the GIL (ADR 0013)
+        rows = ends + int(view[cut - 1] != NEWLINE)  # the file's last record may have no line end
         if len(columns[0]) == rows and _no_lone_cr(view, cut):
-            return _Framed(cut, Chunk(columns, [], line + np.arange(rows, dtype=np.int64)), False, line_ends)
-    newlines = np.flatnonzero(arr == NEWLINE)
+            return _Framed(cut, Chunk(columns, [], line + np.arange(rows, dtype=np.int64)), ends)
+    newlines = _line_ends(arr, layout, last)
     starts, ends = _records(newlines, quotes, len(view), last)
     if len(ends) == 0:
         return None
     found = min(int(ends[-1]) + 1, len(view))
     if cut is not None and found != cut:
         return None
-    # Empty lines, CRLF's included, are skipped by Arrow; the line numbers skip them too.
+    # Empty lines, CRLF's included, are skipped by Arrow; the chunk lists them as blank lines.
     length = ends - starts
     taken = (length > 1) | ((length == 1) & (arr[np.minimum(starts, len(arr) - 1)] != CR))
-    start = _header_end(ends, ~taken) if skip_header else 0
-    if start and not view[:start].strip(BLANK_BYTES + b"\n"):
-        return None  # the header is a line of blanks: the scan tells blank lines apart
-    records = np.flatnonzero(taken & (starts >= start))
-    line_ends = int(np.searchsorted(newlines, found))
+    records = np.flatnonzero(taken)
+    line_count = int(np.searchsorted(newlines, found))
+    blank = line + np.searchsorted(newlines, starts[~taken])
     if len(records) == 0:
-        return _Framed(found, None, bool(start), line_ends)
+        return _Framed(found, Chunk(_columns([], layout.ncols), [], blank_lines=blank), line_count)
     lines = line + np.searchsorted(newlines, starts[records])
     if columns is None:
-        columns = _parsed(memoryview(view)[start:found], layout)
+        columns = _parsed(memoryview(view)[:found], layout)
     if columns is None or len(columns[0]) != len(lines):
         return None
-    return _Framed(found, Chunk(columns, [], lines), bool(start), line_ends)
+    return _Framed(found, Chunk(columns, [], lines, blank), line_count)
 
 
 def _last_record_end(view: bytes, quotes: np.ndarray, last: bool) -> int | None:
@@ -210,26 +254,31 @@ def _no_lone_cr(view: bytes, end: int) -> bool:
     return bool(crs[-1] + 1 < end and np.all(arr[crs + 1] == NEWLINE))
 
 
-def _scanned_block(view: bytes, last: bool, line: int, skip_header: bool, layout: _Layout) -> _Framed | None:
+def _line_ends(arr: np.ndarray, layout: _Layout, last: bool) -> np.ndarray:
+    """Where the lines of a view end (streams.line_ends)."""
+    ends = line_ends(arr, layout.lone_cr)
+    # A CR that ends a view before the file's end may be half a CRLF: its line is not known to end yet.
+    if layout.lone_cr and not last and len(ends) and ends[-1] == len(arr) - 1 and arr[-1] == CR:
+        return ends[:-1]
+    return ends
+
+
+def _scanned_block(view: bytes, last: bool, line: int, layout: _Layout) -> _Framed | None:
     """The whole records at the start of `view` as the scan frames them, when its quotes follow
     RFC 4180: each record's fields counted, the malformed ones split by the csv module and rejected,
     the others parsed by Arrow. None where the scan and the grammar disagree."""
     arr = np.frombuffer(view, np.uint8)
-    quotes = _quotes(view)
-    if not _rfc_quotes(arr, quotes, layout.separator):
+    quotes = _quotes(view, layout.quote)
+    if not _rfc_quotes(arr, quotes, layout):
         return None
-    frame = _Frame.scan(view, quotes, layout.separator, last)
-    start = _header_end(frame.ends, frame.blank) if skip_header else 0
-    header_lines = int(np.searchsorted(frame.newlines, start))
-    block = view[start : frame.cut]
+    frame = _Frame.scan(view, arr, quotes, layout, last)
+    block = view[: frame.cut]
     if not block:
-        return _Framed(frame.cut, None, bool(start), frame.line_ends())
-    if start:
-        frame = _Frame.scan(block, _quotes(block), layout.separator, last)
-    chunk = _scanned_chunk(block, frame, line + header_lines, layout)
+        return _Framed(frame.cut, None, frame.line_ends())
+    chunk = _scanned_chunk(block, frame, line, layout)
     if chunk is None:
         return None
-    return _Framed(start + frame.cut, chunk, bool(start), header_lines + frame.line_ends())
+    return _Framed(frame.cut, chunk, frame.line_ends())
 
 
 @dataclass
@@ -246,21 +295,23 @@ class _Frame:
     open_quote_at_end: bool
 
     @classmethod
-    def scan(cls, buf: bytes, quotes: np.ndarray, delimiter: int, last: bool) -> _Frame:
-        arr = np.frombuffer(buf, np.uint8)
-        newlines = np.flatnonzero(arr == NEWLINE)
-        delims = np.flatnonzero(arr == delimiter)
+    def scan(cls, buf: bytes, arr: np.ndarray, quotes: np.ndarray, layout: _Layout, last: bool) -> _Frame:
+        newlines = _line_ends(arr, layout, last)
+        delims = np.flatnonzero(arr == layout.separator)
         if len(quotes):
             delims = delims[~_in_quotes(quotes, delims)]
         starts, ends = _records(newlines, quotes, len(buf), last)
         fields = np.searchsorted(delims, ends) - np.searchsorted(delims, starts) + 1
         blank = ends == starts
+        # In a file of one column a line of blanks is a value, as the csv module reads it (_blank).
+        blanks = BLANK_BYTES if layout.ncols > 1 else b"\r"
         for i in np.flatnonzero((fields == 1) & ~blank):
-            blank[i] = not buf[starts[i] : ends[i]].strip(BLANK_BYTES)
+            blank[i] = not buf[starts[i] : ends[i]].strip(blanks)
+        cut = min(int(ends[-1]) + 1, len(buf)) if len(ends) else 0
         nul = np.zeros(len(ends), bool)
         if 0 in buf:
-            nul[np.unique(np.searchsorted(ends, np.flatnonzero(arr == 0)))] = True
-        cut = min(int(ends[-1]) + 1, len(buf)) if len(ends) else 0
+            # Only the NULs of whole records: the bytes after the last one are the next view's.
+            nul[np.unique(np.searchsorted(ends, np.flatnonzero(arr[:cut] == 0)))] = True
         open_quote = last and bool(_in_quotes(quotes, len(buf)))
         return cls(cut, starts, ends, newlines, fields, blank, nul, open_quote)
 
@@ -268,7 +319,7 @@ class _Frame:
         return first_line + np.searchsorted(self.newlines, self.starts)
 
     def line_ends(self) -> int:
-        """The newlines in its whole records."""
+        """The line ends in its whole records."""
         return int(np.searchsorted(self.newlines, self.cut))
 
 
@@ -286,7 +337,7 @@ def _scanned_chunk(block: bytes, frame: _Frame, line: int, layout: _Layout) -> C
         for i in np.flatnonzero(bad):
             text = block[frame.starts[i] : frame.ends[i]].decode(layout.encoding, layout.errors).removesuffix("\r")
             unterminated = frame.open_quote_at_end and i == len(bad) - 1
-            rows = [[text]] if unterminated else _fields(text, layout.delimiter)
+            rows = [[text]] if unterminated else _fields(text, layout)
             if len(rows) != 1 or (len(rows[0]) == ncols and not frame.nul[i] and not unterminated):
                 return None
             if frame.nul[i]:
@@ -300,27 +351,25 @@ def _scanned_chunk(block: bytes, frame: _Frame, line: int, layout: _Layout) -> C
     else:
         good = block
     good_lines = lines[good_mask]
+    blank_lines = lines[frame.blank]
     if len(good_lines) == 0:
-        return Chunk(_columns([], ncols), bad_rows)
+        return Chunk(_columns([], ncols), bad_rows, blank_lines=blank_lines)
     columns = _parsed(good, layout)
     if columns is None or len(columns[0]) != len(good_lines):
         return None
-    return Chunk(columns, bad_rows, good_lines)
+    return Chunk(columns, bad_rows, good_lines, blank_lines)
 
 
-def _slow_block(view: bytes, last: bool, line: int, skip_header: bool, layout: _Layout) -> _Framed:
+def _slow_block(view: bytes, last: bool, line: int, layout: _Layout) -> _Framed:
     """The whole records at the start of `view` as Python's csv module frames and parses them, line
     by line: exact records, fields and lines."""
     lines = view.splitlines(keepends=True)
     offsets = np.concatenate(([0], np.cumsum([len(x) for x in lines]))).astype(np.int64)
-    newlines_before = np.concatenate(([0], np.cumsum([x.endswith(b"\n") for x in lines]))).astype(np.int64)
+    # The csv module also ends a record at a lone CR of a LF file, which is not a line end.
+    ended = [x.endswith((b"\n", b"\r") if layout.lone_cr else b"\n") for x in lines]
+    newlines_before = np.concatenate(([0], np.cumsum(ended))).astype(np.int64)
     errors = layout.errors
-    reader = csv.reader(
-        (x.decode(layout.encoding, errors) for x in lines),
-        delimiter=layout.delimiter,
-        quotechar='"',
-        doublequote=True,
-    )
+    reader = csv.reader((x.decode(layout.encoding, errors) for x in lines), **layout.csv)
     records: list[tuple[int, int, list[str]]] = []  # (first line index, end line index, fields)
     done = 0
     for row in reader:
@@ -328,33 +377,36 @@ def _slow_block(view: bytes, last: bool, line: int, skip_header: bool, layout: _
         done = reader.line_num
     if not last and records:
         records.pop()  # it may continue past the view
+        while records and not ended[records[-1][1] - 1]:
+            records.pop()  # the next view starts a line, as the line numbers count from there
     if not records:
         return _INCOMPLETE
     good: list[list[str]] = []
     good_lines: list[int] = []
+    blank: set[int] = set()
+    covered: set[int] = set()  # the lines that hold some of a record that is not blank
     bad: list[BadRow] = []
-    header_done = False
     for start, end, row in records:
-        if _blank(row, layout.ncols):
-            continue
-        if skip_header and not header_done:
-            header_done = True
-            continue
         at = line + int(newlines_before[start])
-        if last and end == len(lines) and _unterminated(view[offsets[start] :], layout.delimiter):
+        if _blank(row, layout.ncols):
+            blank.add(at)
+            continue
+        covered.update(range(at, line + int(newlines_before[end - 1]) + 1))
+        if last and end == len(lines) and _unterminated(view[offsets[start] :], layout):
             bad.append(BadRow(at, [_readable(v) for v in row], "quoted field is never closed"))
         elif reason := _check(row, layout.ncols):
             bad.append(BadRow(at, [_readable(v) for v in row], reason))
         else:
             good.append(row)
             good_lines.append(at)
-    chunk = Chunk(_columns(good, layout.ncols), bad, np.array(good_lines, np.int64))
+    blank_lines = np.array(sorted(blank - covered), np.int64)
+    chunk = Chunk(_columns(good, layout.ncols), bad, np.array(good_lines, np.int64), blank_lines)
     taken = records[-1][1]  # the lines the records took
-    return _Framed(int(offsets[taken]), chunk, header_done, int(newlines_before[taken]))
+    return _Framed(int(offsets[taken]), chunk, int(newlines_before[taken]))
 
 
-def _quotes(buf: bytes) -> np.ndarray:
-    return np.flatnonzero(np.frombuffer(buf, np.uint8) == QUOTE) if QUOTE in buf else np.zeros(0, np.int64)
+def _quotes(buf: bytes, quote: int) -> np.ndarray:
+    return np.flatnonzero(np.frombuffer(buf, np.uint8) == quote) if quote in buf else np.zeros(0, np.int64)
 
 
 def _in_quotes(quotes: np.ndarray, positions: np.ndarray | int) -> np.ndarray | np.bool_:
@@ -363,13 +415,13 @@ def _in_quotes(quotes: np.ndarray, positions: np.ndarray | int) -> np.ndarray | 
     return (np.searchsorted(quotes, positions) & 1) == 1
 
 
-def _rfc_quotes(arr: np.ndarray, quotes: np.ndarray, delimiter: int) -> bool:
-    """Whether every quote (at `quotes` in `arr`) opens a field, closes one, or is half of a `""`
-    escape. Under that condition, counting quotes tells exactly which bytes are inside quoted fields.
+def _rfc_quotes(arr: np.ndarray, quotes: np.ndarray, layout: _Layout) -> bool:
+    """Whether every quote (at `quotes` in `arr`) opens a field, closes one, or is half of a doubled
+    quote. Under that condition, counting quotes tells exactly which bytes are inside quoted fields.
     """
     if len(quotes) == 0:
         return True
-    structural = np.array([delimiter, NEWLINE, CR, QUOTE], np.uint8)
+    structural = np.array([layout.separator, NEWLINE, CR, layout.quote], np.uint8)
     openers, closers = quotes[0::2], quotes[1::2]
     before = arr[np.maximum(openers - 1, 0)]
     if not np.all(np.isin(before, structural) | (openers == 0)):
@@ -380,20 +432,13 @@ def _rfc_quotes(arr: np.ndarray, quotes: np.ndarray, delimiter: int) -> bool:
 
 
 def _records(newlines: np.ndarray, quotes: np.ndarray, size: int, last: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Where the whole records in `size` bytes start and end: at each newline outside quotes, and at
-    the end of the file's last bytes."""
+    """Where the whole records in `size` bytes start and end: at each line end outside quotes, and
+    at the end of the file's last bytes."""
     ends = newlines[~_in_quotes(quotes, newlines)] if len(quotes) else newlines
     if last and size and (len(ends) == 0 or ends[-1] != size - 1):
         ends = np.append(ends, size)
     starts = np.concatenate(([0], ends[:-1] + 1)).astype(np.int64) if len(ends) else ends.astype(np.int64)
     return starts, ends
-
-
-def _header_end(ends: np.ndarray, blank: np.ndarray) -> int:
-    """Where the records after the header start, or 0 while every record so far is blank: the header
-    is the first record that is not blank (dialect detection has read it)."""
-    first = np.flatnonzero(~blank)
-    return int(ends[first[0]]) + 1 if len(first) else 0
 
 
 def _parsed(records: bytes | memoryview, layout: _Layout) -> list[pa.ChunkedArray] | None:
@@ -408,12 +453,14 @@ def _arrow(good: bytes | memoryview, layout: _Layout) -> list[pa.ChunkedArray]:
     # Arrow's multithreaded CSV reader (ADR 0005), called directly rather than through
     # pd.read_csv(engine="pyarrow"), which passes the same options and converts the table to
     # a DataFrame and back (ADR 0009). Good records only: blank lines are skipped, as pandas did.
+    if bytes(good[:3]) == codecs.BOM_UTF8:
+        good = b"\n" + bytes(good)  # Arrow drops a BOM that starts what it parses: here it is data
     names = [str(i) for i in range(layout.ncols)]
     table = pacsv.read_csv(
         pa.py_buffer(good),
         read_options=pacsv.ReadOptions(column_names=names),
         parse_options=pacsv.ParseOptions(
-            delimiter=layout.delimiter, quote_char='"', double_quote=True, ignore_empty_lines=True
+            delimiter=layout.delimiter, quote_char=layout.quotechar, double_quote=True, ignore_empty_lines=True
         ),
         convert_options=pacsv.ConvertOptions(
             # Bytes of another encoding are read as binary, each chunk's distinct texts transcoded later.
@@ -422,11 +469,14 @@ def _arrow(good: bytes | memoryview, layout: _Layout) -> list[pa.ChunkedArray]:
             strings_can_be_null=False,
         ),
     )
+    if layout.skipinitialspace:
+        # Blocks with `, ` and no quote only (_Layout.scannable): the csv module drops those spaces.
+        return [pc.replace_substring_regex(column, "^ +", "") for column in table.columns]
     return table.columns
 
 
-def _fields(text: str, delimiter: str) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', doublequote=True))
+def _fields(text: str, layout: _Layout) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text, newline=""), **layout.csv))
 
 
 def _check(row: list[str], ncols: int) -> str | None:
@@ -444,11 +494,15 @@ def _blank(row: list[str], ncols: int) -> bool:
     return not row or (ncols > 1 and len(row) == 1 and not row[0].strip(BLANK_BYTES.decode()))
 
 
-def _unterminated(record: bytes, delimiter: str) -> bool:
+def _unterminated(record: bytes, layout: _Layout) -> bool:
+    """Whether the file's last record leaves a quoted field open. The csv module, strict, reaches the
+    end inside it; a line added after the end tells that from an escaped line end at the end, which
+    it reports the same way."""
+    text = record.decode("utf-8", "replace") + "x\n"
     try:
-        list(csv.reader(io.StringIO(record.decode("utf-8", "replace"), newline=""), delimiter=delimiter, strict=True))
-    except csv.Error:
-        return True
+        list(csv.reader(io.StringIO(text, newline=""), strict=True, **layout.csv))
+    except csv.Error as error:
+        return "unexpected end of data" in str(error)
     return False
 
 

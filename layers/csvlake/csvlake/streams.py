@@ -9,11 +9,14 @@ import zlib
 from collections.abc import Iterable, Iterator
 from typing import BinaryIO, TypeVar
 
+import numpy as np
+
 from .errors import StreamError
 
 T = TypeVar("T")
 
 READ_SIZE = 1024 * 1024
+NEWLINE, CR = 10, 13
 GZIP_MAGIC = b"\x1f\x8b"
 # deflate cannot exceed ~1032:1; even very repetitive CSV stays far below 200:1.
 BOMB_RATIO = 200
@@ -94,19 +97,6 @@ def _latin1_fallback(error: UnicodeDecodeError) -> tuple[str, int]:
 codecs.register_error("csvlake-latin1", _latin1_fallback)
 
 
-def _lone_cr_to_lf(pieces: Iterable[str]) -> Iterator[str]:
-    """Old Mac line ends become `\n`; a CR inside a quoted field stays, as it is data."""
-    inside = False
-    for piece in pieces:
-        parts = piece.split('"')
-        for n, part in enumerate(parts):
-            if n:
-                inside = not inside
-            if not inside:
-                parts[n] = part.replace("\r", "\n")
-        yield '"'.join(parts)
-
-
 def _without_bom(pieces: Iterable[bytes]) -> Iterator[bytes]:
     first = True
     for piece in pieces:
@@ -120,22 +110,45 @@ def decode_errors(encoding: str) -> str:
 
 
 def to_utf8(pieces: Iterable[bytes], encoding: str, lone_cr: bool = False) -> Iterator[bytes]:
-    """UTF-8 bytes from `encoding`. UTF-8 passes through (the parser validates it)."""
+    """UTF-8 bytes from `encoding`. UTF-8 passes through (the parser validates it). With `lone_cr`
+    (a file whose line ends are CR), no CRLF is cut between two pieces, so that each piece tells a
+    lone CR from a CRLF by itself (line_ends)."""
     if encoding == "utf-8-sig":
         pieces, encoding = _without_bom(pieces), "utf-8"
-    if encoding == "utf-8" and not lone_cr:
-        yield from pieces
-        return
+    if encoding != "utf-8":
+        pieces = _transcoded(pieces, encoding)
+    for piece in _crlf_whole(pieces) if lone_cr else pieces:
+        if piece:
+            yield piece
+
+
+def _transcoded(pieces: Iterable[bytes], encoding: str) -> Iterator[bytes]:
     decoder = codecs.getincrementaldecoder(encoding)(decode_errors(encoding))
+    for piece in pieces:
+        yield decoder.decode(piece).encode("utf-8", "surrogateescape")
+    yield decoder.decode(b"", final=True).encode("utf-8", "surrogateescape")
 
-    def texts() -> Iterator[str]:
-        for piece in pieces:
-            yield decoder.decode(piece)
-        yield decoder.decode(b"", final=True)
 
-    for text in _lone_cr_to_lf(texts()) if lone_cr else texts():
-        if text:
-            yield text.encode("utf-8", "surrogateescape")
+def _crlf_whole(pieces: Iterable[bytes]) -> Iterator[bytes]:
+    """The same bytes, a CR that ends a piece moved to the start of the next one."""
+    held = b""
+    for piece in pieces:
+        piece = held + piece if held else piece
+        held = b"\r" if piece.endswith(b"\r") else b""
+        yield piece[:-1] if held else piece
+    yield held
+
+
+def line_ends(arr: np.ndarray, lone_cr: bool) -> np.ndarray:
+    """Where the lines of `arr` end: at each LF (a CRLF's too) and, with `lone_cr` (a file whose line
+    ends are CR), at each CR not followed by a LF, as Python's universal newlines read such a file.
+    A CR that ends `arr` ends a line: to_utf8 cuts no CRLF between two pieces."""
+    newline = arr == NEWLINE
+    if not lone_cr:
+        return np.flatnonzero(newline)
+    lone = arr == CR
+    lone[:-1] &= ~newline[1:]
+    return np.flatnonzero(newline | lone)
 
 
 def prefetched(items: Iterator[T], depth: int = 1) -> Iterator[T]:
