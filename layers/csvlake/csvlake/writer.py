@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
 import io
@@ -42,16 +43,17 @@ def _csv_rows(texts: list[pa.Array], indices: list[pa.Array], start: int) -> pa.
     return pa.py_buffer(text_bytes(rows))
 
 
-def _csv_texts(values: pa.Array, last: bool) -> pa.Array:
+def _csv_texts(values: pa.Array, last: bool, only: bool) -> pa.Array:
     """Each value as its CSV field, as Arrow's CSV writer writes it: strings quoted ("" inside),
-    other types as Arrow casts them to text, nulls empty; the last column's fields end the row."""
+    other types as Arrow casts them to text, nulls empty; the last column's fields end the row. The
+    `only` column's nulls are `""`: an empty line, which readers skip, would drop the row."""
     values = _csv_ready(values)
     if pa.types.is_string(values.type):
         quoted = pc.replace_substring(values, '"', '""') if may_hold(values, '"') else values
         values = pc.binary_join_element_wise('"', quoted, '"', "")
     else:
         values = pc.cast(values, pa.string())
-    values = pc.fill_null(values, "")
+    values = pc.fill_null(values, '""' if only else "")
     return pc.binary_join_element_wise(values, "\n", "") if last else values
 
 
@@ -80,7 +82,12 @@ class ProcessedWriter:
             return
         last = len(columns) - 1
         texts = list(
-            self._workers.map(_csv_texts, [c.dictionary for c in columns], [i == last for i in range(last + 1)])
+            self._workers.map(
+                _csv_texts,
+                [c.dictionary for c in columns],
+                [i == last for i in range(last + 1)],
+                [last == 0] * len(columns),
+            )
         )
         # Slices of rows, joined side by side on the workers and written in order: a chunk's rows are
         # held as CSV text until they are written, and the fields they are made of a slice at a time.
@@ -112,10 +119,14 @@ class Pipelined:
         self._writer.close()
 
     def settle(self) -> None:
-        """Let a write in flight end (its error is not raised): call before aborting the stream."""
+        """Let a write in flight end and close the writer, raising neither's error: call before
+        aborting the stream. The failure that aborts it is the one to report; closing releases a
+        Parquet writer, which would otherwise write its footer to a closed stream when collected."""
         if self._pending is not None:
             wait([self._pending])
         self._thread.shutdown()
+        with contextlib.suppress(Exception):
+            self._writer.close()
 
     def _finish_pending(self) -> None:
         pending, self._pending = self._pending, None
@@ -137,17 +148,24 @@ class RejectedWriter:
     def __init__(self, stream: BinaryIO, names: list[str], extra: int):
         self._text = io.TextIOWrapper(stream, encoding="utf-8", newline="", write_through=True)
         self._csv = csv.writer(self._text, lineterminator="\n")
+        # QUOTE_MINIMAL quotes only the line terminator's characters: a lone CR, a line end to
+        # readers, would split the row, so rows holding one are written with every field quoted.
+        self._quoted = csv.writer(self._text, lineterminator="\n", quoting=csv.QUOTE_ALL)
         self.width = len(names)
         added = [*(f"_extra_{i + 1}" for i in range(extra)), "_line", "_error"]
         # A source column may already be called _line: ours then become _line_2, never a duplicate.
-        self._csv.writerow([*names, *(_unused(name, names) for name in added)])
+        self._row([*names, *(_unused(name, names) for name in added)])
         self.extra = extra
 
     def write(self, rows: list[BadRow]) -> None:
         size = self.width + self.extra
         for row in rows:
             fields = row.fields[:size] + [""] * (size - len(row.fields))
-            self._csv.writerow([*fields, row.line, row.error])
+            self._row([*fields, row.line, row.error])
+
+    def _row(self, fields: list) -> None:
+        writer = self._quoted if any("\r" in str(value) for value in fields) else self._csv
+        writer.writerow(fields)
 
     def close(self) -> None:
         self._text.flush()
