@@ -73,7 +73,7 @@ def chunks(
     else:
         pieces, encoding = to_utf8(pieces, dialect.encoding, lone_cr=dialect.line_ending == "CR"), "utf-8"
     ncols = len(structure.names)
-    table = table_bytes(pieces, structure, lines, encoding)
+    table = table_bytes(pieces, structure, lines, encoding, lone_cr=dialect.line_ending == "CR")
     rows = read_rows(table, dialect, ncols, structure.data_line, block_size(config, ncols), encoding)
     rows = without_footer(rows, dialect.delimiter, encoding, lines, structure.footer_rows)
     return in_time(prefetched(_encoded_chunks(rows, dialect.encoding)), deadline)

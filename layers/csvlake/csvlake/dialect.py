@@ -34,6 +34,7 @@ SIGNATURES = {
 }
 INVALID_UTF8 = re.compile("[\udc80-\udcff]")
 NON_ASCII = re.compile("[^\x00-\x7f]")
+QUOTED = re.compile(r'"[^"]*"')
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 COMMA_DECIMAL = re.compile(number_pattern(","))
 THOUSANDS_ONLY = re.compile(r"^[+-]?[0-9]{1,3}(\.[0-9]{3})+$")
@@ -131,6 +132,8 @@ class Utf8Evidence:
 
 
 def _line_ending(text: str) -> str:
+    # Line ends inside quoted fields are data: a CR file's quoted texts may hold LFs.
+    text = QUOTED.sub("", text)
     crlf = text.count("\r\n")
     lf = text.count("\n") - crlf
     cr = text.count("\r") - crlf
@@ -161,14 +164,18 @@ def records(lines: list[str], quoting: Quoting, limit: int = SAMPLE_ROWS) -> lis
     )
     found: list[Record] = []
     start = 0
-    try:
-        for fields in reader:
-            found.append(Record(start + 1, reader.line_num, fields))
-            start = reader.line_num
-            if len(found) >= limit:
-                break
-    except csv.Error:
-        pass  # a quote left open at the end of the sample: the records before it
+    while len(found) < limit:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            break
+        except csv.Error:
+            # A CR inside an unquoted field, say: the line counts as one odd field, and reading goes on.
+            if reader.line_num == start:
+                break  # a quote left open at the end of the sample
+            fields = [lines[reader.line_num - 1].rstrip("\r\n")]
+        found.append(Record(start + 1, reader.line_num, fields))
+        start = reader.line_num
     return found
 
 
@@ -178,7 +185,10 @@ def _candidates(text: str, overrides: Mapping[str, Any]) -> list[Quoting]:
         [overrides["delimiter"]] if "delimiter" in overrides else [d for d in DELIMITERS if d in text or d == ","]
     )
     quotes = [overrides["quotechar"]] if "quotechar" in overrides else [q for q in QUOTES if q in text] or ['"']
-    escapes = [overrides["escapechar"]] if "escapechar" in overrides else [None, *(["\\"] if "\\" in text else [])]
+    # A backslash is a candidate escape only where it stands before a quote (`C:\dados` keeps its
+    # own), and then the first: where escaping it or not splits the same fields, `\"` is an escape.
+    escaped = any(f"\\{q}" in text for q in quotes)
+    escapes = [overrides["escapechar"]] if "escapechar" in overrides else ["\\", None] if escaped else [None]
     return [Quoting(d, q, e) for d in delimiters or [","] for q in quotes for e in escapes]
 
 
@@ -265,7 +275,7 @@ def detect(
     line_ending = _line_ending(text)
     # Physical lines as the reader counts them: ended by LF, or by CR in a file of CR line ends.
     if line_ending == "CR":
-        text = text.replace("\r", "\n")
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")
     lines = [line + "\n" for line in lines[:-1]] + ([lines[-1]] if lines[-1] else [])
     if not any(line.strip() for line in lines):
@@ -280,6 +290,8 @@ def detect(
         skip_lines=overrides.get("skip_rows"),
         footer_rows=overrides.get("footer_rows"),
     )
+    if not structure.names:
+        raise Rejected("no usable header: no record could be read in the first lines")
     if structure.header_rows and not any(name.strip() for name in structure.names):
         raise Rejected("no usable header: the first row has no names")
     end = structure.end_line or len(lines) + 1

@@ -33,7 +33,7 @@ def without_footer(
         # A chunk goes on once the chunks after it hold more records than a footer may have: only
         # the last chunk, and small ones before it, wait for the end of the file.
         while len(held) > 1 and sum(c.rows + len(c.bad_rows) for c in held[1:]) > MAX_FOOTER:
-            yield held.pop(0)
+            yield _counted(held.pop(0), lines)
     footer: list[SkippedLine] = []
     for chunk in reversed(held):
         taken, done = _footer(chunk, delimiter, encoding, MAX_FOOTER - len(footer), count)
@@ -48,7 +48,9 @@ def without_footer(
         for line in _with_blank_lines(footer, lines.total):
             lines.skip(line)
     at = {line.line for line in footer}
-    yield from (_without(chunk, at) for chunk in held)
+    end = min(at, default=None)
+    for chunk in held:
+        yield _counted(_without(chunk, at, end), lines)
 
 
 def _footer(
@@ -88,10 +90,20 @@ def _fields(chunk: Chunk, row: int, encoding: str) -> list[str]:
     return [v.decode(encoding, "replace") if isinstance(v, bytes) else (v or "") for v in values]
 
 
-def _without(chunk: Chunk, lines: set[int]) -> Chunk:
+def _without(chunk: Chunk, lines: set[int], end: int | None) -> Chunk:
+    """The chunk without the footer's records, and without its blank lines from the footer on
+    (_with_blank_lines counts those)."""
     if not lines:
         return chunk
     keep = ~np.isin(chunk.lines, list(lines))
     columns = chunk.columns if keep.all() else [column.filter(pa.array(keep)) for column in chunk.columns]
     bad_rows = [row for row in chunk.bad_rows if row.line not in lines]
-    return Chunk(columns, bad_rows, chunk.lines[keep])
+    return Chunk(columns, bad_rows, chunk.lines[keep], chunk.blank_lines[chunk.blank_lines < end])
+
+
+def _counted(chunk: Chunk, lines: Lines | None) -> Chunk:
+    """The chunk, its blank lines counted as skipped (the reader leaves them out of the rows)."""
+    if lines is not None:
+        for n in chunk.blank_lines.tolist():
+            lines.skip(SkippedLine(n, "blank", ""))
+    return chunk

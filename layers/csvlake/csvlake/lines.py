@@ -13,11 +13,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .report import shown
+from .streams import line_ends
 from .structure import SkippedLine, Structure
 
 MAX_LISTED = 100  # skipped lines listed with their text in the report; all are counted
 TAIL_BYTES = 64 * 1024  # of a second table, kept for the texts of the lines listed
-NEWLINE = 10
+NEWLINE, CR = 10, 13
+ENDS = {False: (NEWLINE,), True: (NEWLINE, CR)}  # the bytes that end a file's last line
 
 
 @dataclass
@@ -36,7 +38,7 @@ class Lines:
 
     @property
     def data(self) -> int:
-        """The lines of the data's records (and of blank lines between them)."""
+        """The lines of the data's records, accepted or rejected."""
         return self.total - self.header - sum(self.skipped.values())
 
     def as_report(self) -> dict:
@@ -49,16 +51,19 @@ class Lines:
         }
 
     def summary(self) -> str | None:
-        """The warning that says which lines were left out, or None when none were."""
-        if not self.skipped:
+        """The warning that says which lines were left out, or None when none but blank ones were."""
+        if not set(self.skipped) - {"blank"}:
             return None
         parts = ", ".join(f"{n} {reason}" for reason, n in sorted(self.skipped.items()))
         return f"{sum(self.skipped.values())} line(s) are not data and were left out ({parts}): see skipped_lines"
 
 
-def table_bytes(pieces: Iterator[bytes], structure: Structure, lines: Lines | None, encoding: str) -> Iterator[bytes]:
+def table_bytes(
+    pieces: Iterator[bytes], structure: Structure, lines: Lines | None, encoding: str, lone_cr: bool
+) -> Iterator[bytes]:
     """The bytes from the structure's first data line up to its second table, if any; `lines`, if
-    given, counts every line and records the second table's as skipped."""
+    given, counts every line and records the second table's as skipped. Lines end at LFs, and at
+    lone CRs too in a file of CR line ends (`lone_cr`), as the reader counts them."""
     first, end = structure.data_line, structure.end_line
     line = 1  # the line the next byte is on
     tail: list[bytes] = []  # the second table's bytes, kept until MAX_LISTED of its lines are listed
@@ -67,7 +72,7 @@ def table_bytes(pieces: Iterator[bytes], structure: Structure, lines: Lines | No
         if not piece:
             continue
         arr = np.frombuffer(piece, np.uint8)
-        newlines = np.flatnonzero(arr == NEWLINE)
+        newlines = line_ends(arr, lone_cr)
         last_byte = piece[-1]
         start_line, line = line, line + len(newlines)
         # Where in this piece each of the wanted lines starts: after the (n - start_line)th newline.
@@ -79,12 +84,13 @@ def table_bytes(pieces: Iterator[bytes], structure: Structure, lines: Lines | No
             tail.append(piece[stop:])
     if lines is None:
         return
-    lines.total = line - 1 + (last_byte != NEWLINE)
+    lines.total = line - 1 + (last_byte not in ENDS[lone_cr])
     lines.header = structure.header_rows
     for skipped in structure.skipped:
         lines.skip(skipped)
     if end is not None:
-        texts = b"".join(tail).decode(encoding, "replace").split("\n")
+        texts = b"".join(tail).decode(encoding, "replace")
+        texts = texts.replace("\r\n", "\n").replace("\r", "\n").split("\n") if lone_cr else texts.split("\n")
         for n in range(end, lines.total + 1):
             text = texts[n - end].rstrip("\r") if n - end < len(texts) else ""
             lines.skip(SkippedLine(n, "second table" if text.strip() else "blank", shown(text) or ""))

@@ -63,7 +63,7 @@ class Structure:
 
     def as_report(self) -> dict:
         return {
-            "preamble_lines": self.data_line - 1 - len(self.header_lines),
+            "preamble_lines": len(self.skipped),
             "header_rows": self.header_rows,
             "header_lines": list(self.header_lines),
             "data_line": self.data_line,
