@@ -194,14 +194,17 @@ def _candidates(text: str, overrides: Mapping[str, Any]) -> list[Quoting]:
 
 def _quoting(lines: list[str], overrides: Mapping[str, Any]) -> tuple[Quoting, list[Record]]:
     """The dialect under which the first records look most like a table (structure.consistency);
-    on a tie, the first candidate. A `,` followed by a space in nearly every field is `, `."""
+    on a tie, the quote that opens more fields, then the first candidate. A `,` followed by a space
+    in nearly every field is `, `."""
     text = "".join(lines[:SCORED_LINES])
-    best: tuple[float, Quoting] | None = None
+    best: tuple[tuple[float, int], Quoting] | None = None
     for candidate in _candidates(text, overrides):
         scored = records(lines[:SCORED_LINES], candidate)
         score = consistency(scored) if candidate.delimiter != " " or _even(scored) else 0.0
-        if best is None or score > best[0]:
-            best = (score, candidate)
+        # A quote that stands at the start of fields quotes them; one inside texts is only text.
+        opened = text.count(candidate.delimiter + candidate.quotechar) + text.count("\n" + candidate.quotechar)
+        if best is None or (round(score, 9), opened) > best[0]:
+            best = ((round(score, 9), opened), candidate)
     assert best is not None
     quoting = best[1]
     found = records(lines, quoting)

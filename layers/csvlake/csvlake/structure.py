@@ -78,7 +78,7 @@ DATE = re.compile(
 TIME = re.compile(r"^\d{1,2}:\d{2}(?::\d{2})?$")
 BOOLEAN = re.compile(r"^(?i:true|false|yes|no|sim|não|nao)$")
 # Words, names and codes: what a cell of a well-split table holds (CleverCSV's alphanumeric type).
-WORDS = re.compile(r"^[\w][\w .'’&/()@#*+:%ºª°-]*$")
+WORDS = re.compile(r"^[\w][\w .'’&/\\()@#*+:%ºª°\r\n-]*$")  # a quoted text may hold line breaks
 TOTALS = re.compile(r"^(?i:(?:sub|grand[ -]?)?totals?|totais|total geral|soma|sum|subtotais)\b")
 NOTES = re.compile(r"^(?i:fonte|source|nota|notas|note|notes|obs|observa[cç][aã]o|elabora[cç][aã]o|\*)")
 
