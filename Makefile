@@ -9,6 +9,10 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 SAM_ENV := AWS_ACCESS_KEY_ID=$${AWS_ACCESS_KEY_ID:-testing} AWS_SECRET_ACCESS_KEY=$${AWS_SECRET_ACCESS_KEY:-testing}
 EVENT ?= events/s3-put.json
+# The local endpoint: `make serve PORT=4567`, then `make invoke PORT=4567` (or ENDPOINT=http://…).
+# `make demo` takes any free port unless PORT is given, so it runs beside `make serve`.
+PORT ?=
+ENDPOINT ?= http://127.0.0.1:$(or $(PORT),4566)
 
 .PHONY: install demo serve invoke test unit integration lint template build clean chromium
 
@@ -21,13 +25,13 @@ $(BIN)/.installed: requirements-dev.txt layers/csvlake/pyproject.toml
 install: $(BIN)/.installed
 
 demo: install ## process the bundled samples on a local S3 endpoint and print their reports
-	$(BIN)/csvlake demo
+	$(BIN)/csvlake demo $(if $(PORT),--port $(PORT))
 
-serve: install ## local S3 endpoint on 127.0.0.1:4566 + the processing loop, until Ctrl-C
-	$(BIN)/csvlake serve
+serve: install ## local S3 endpoint on 127.0.0.1:4566 (PORT=…) + the processing loop, until Ctrl-C
+	$(BIN)/csvlake serve --port $(or $(PORT),4566)
 
-invoke: install ## run one event file against the endpoint of `make serve`
-	$(BIN)/csvlake invoke --event $(EVENT)
+invoke: install ## run one event file (EVENT=…) against the endpoint of `make serve` (ENDPOINT=… or PORT=…)
+	$(BIN)/csvlake invoke --event $(EVENT) --endpoint $(ENDPOINT)
 
 test: lint unit integration template ## everything CI runs
 
