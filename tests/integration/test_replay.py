@@ -120,7 +120,7 @@ def test_replay_resubmits_every_kind_of_record_and_keeps_only_those_not_done(
         destination_record(s3_notification(bucket, "raw/broken.csv", put(s3, bucket, "raw/broken.csv")))
     )
     garbage = queue.send("hello")
-    proxy.add("*", rf"^/{bucket}/processed/broken", "error", status=403, code="AccessDenied")
+    proxy.add("PUT", rf"^/{bucket}/processed/broken", "error", status=403, code="AccessDenied")
 
     # WHEN the queue is replayed through the handler, S3 and SQS reached through the proxy
     code = cli.main(["replay", "--queue", QUEUE, "--endpoint", proxy.url])
@@ -140,7 +140,9 @@ def test_replay_resubmits_every_kind_of_record_and_keeps_only_those_not_done(
     assert f"record {ids['test event']}: S3 test event\n  names no object\n  → deleted" in out
     assert f"record {ids['raw/a.csv']}: Lambda destination record, RetriesExhausted after 3 attempts: S3Error" in out
     assert f"record {broken}: Lambda destination record" in out
-    assert "raw/broken.csv: re-submitted, the function failed: S3Error" in out and "AccessDenied" in out
+    (failed,) = [line for line in out.splitlines() if "raw/broken.csv" in line]
+    assert failed.startswith(f"  s3://{bucket}/raw/broken.csv: re-submitted, the function failed: S3Error: ")
+    assert "processed/broken.csv" in failed and "AccessDenied" in failed
     assert "not done (no report for this version of the object)\n  → kept in the queue" in out
     assert f"record {garbage}: not an event csvlake reads: SQS message body is not JSON" in out
     assert out.endswith(f"/{QUEUE}: 9 deleted, 2 kept; 5 objects re-submitted\n") and "\n11 records from " in out
