@@ -9,6 +9,10 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 SAM_ENV := AWS_ACCESS_KEY_ID=$${AWS_ACCESS_KEY_ID:-testing} AWS_SECRET_ACCESS_KEY=$${AWS_SECRET_ACCESS_KEY:-testing}
 EVENT ?= events/s3-put.json
+# The local endpoint: `make serve PORT=4567`, then `make invoke PORT=4567` (or ENDPOINT=http://…).
+# `make demo` takes any free port unless PORT is given, so it runs beside `make serve`.
+PORT ?=
+ENDPOINT ?= http://127.0.0.1:$(or $(PORT),4566)
 
 .PHONY: install demo serve invoke test unit integration lint template build clean chromium
 
@@ -21,13 +25,13 @@ $(BIN)/.installed: requirements-dev.txt layers/csvlake/pyproject.toml
 install: $(BIN)/.installed
 
 demo: install ## process the bundled samples on a local S3 endpoint and print their reports
-	$(BIN)/csvlake demo
+	$(BIN)/csvlake demo $(if $(PORT),--port $(PORT))
 
-serve: install ## local S3 endpoint on 127.0.0.1:4566 + the processing loop, until Ctrl-C
-	$(BIN)/csvlake serve
+serve: install ## local S3 endpoint on 127.0.0.1:4566 (PORT=…) + the processing loop, until Ctrl-C
+	$(BIN)/csvlake serve --port $(or $(PORT),4566)
 
-invoke: install ## run one event file against the endpoint of `make serve`
-	$(BIN)/csvlake invoke --event $(EVENT)
+invoke: install ## run one event file (EVENT=…) against the endpoint of `make serve` (ENDPOINT=… or PORT=…)
+	$(BIN)/csvlake invoke --event $(EVENT) --endpoint $(ENDPOINT)
 
 test: lint unit integration template ## everything CI runs
 
@@ -47,7 +51,9 @@ integration: install
 # checkov pins boto3==1.35.49, which clashes with the boto3 pin of requirements-dev.txt, so it gets
 # its own venv inside .venv (git-ignored and removed by `make clean` with it). Bump the version here.
 # --skip-download keeps it from calling Prisma Cloud; skipped checks and their reasons are in the
-# template's Metadata.
+# template's Metadata. checkov cannot evaluate !If or a resource's Condition, so it also runs on
+# the template as the default parameters deploy it (scripts/resolve_template.py); both must pass.
+RESOLVED_TEMPLATE := .aws-sam/template.resolved.json
 CHECKOV_VERSION := 3.3.30
 CHECKOV_VENV := $(VENV)/checkov
 
@@ -61,6 +67,9 @@ template: build $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION) ## the template li
 	$(SAM_ENV) $(BIN)/sam validate --lint
 	$(BIN)/cfn-lint template.yaml
 	$(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --skip-download --compact --quiet
+	$(BIN)/python scripts/resolve_template.py --out $(RESOLVED_TEMPLATE)
+	$(BIN)/cfn-lint $(RESOLVED_TEMPLATE)
+	$(CHECKOV_VENV)/bin/checkov -f $(RESOLVED_TEMPLATE) --framework cloudformation --skip-download --compact --quiet
 	$(BIN)/python scripts/check_build_size.py
 
 build: install

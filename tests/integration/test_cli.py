@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 
-from csvlake.local import cli
+import pytest
+
+from csvlake.local import cli, runner
 from support import ROOT, check_report, keys_in, report_for
 
 
@@ -102,3 +105,40 @@ def test_report_of_a_missing_s3_object_is_a_one_line_error(s3, bucket, endpoint,
     s3.put_object(Bucket=bucket, Key="reports/not-a-report.json", Body=b'{"hello": "world"}')
     assert cli.main(["report", f"s3://{bucket}/reports/not-a-report.json"]) == 2
     assert "not a csvlake report" in capsys.readouterr().err
+
+
+def test_serve_on_a_port_in_use_exits_2_with_one_line(capsys):
+    # GIVEN a program listening on a loopback port
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+
+        # WHEN serve is asked for it THEN it says so and exits 2 at once, instead of waiting forever
+        assert cli.main(["serve", "--port", str(port)]) == 2
+
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == (
+        f"csvlake: error: port {port} on 127.0.0.1 is in use by another program (another `csvlake serve`?): "
+        "stop that program, or choose another port with --port\n"
+    )
+
+
+def test_a_port_taken_between_the_check_and_the_bind_is_an_error_too(monkeypatch):
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        monkeypatch.setattr(runner, "_check_port", lambda port: None)  # the race: the check saw it free
+
+        with pytest.raises(runner.PortUnavailable, match=f"port {port} on 127.0.0.1 is in use"):
+            runner.start_endpoint(port)
+
+
+@pytest.mark.parametrize("port", ["70000", "-1", "http"])
+def test_serve_refuses_what_is_not_a_port(capsys, port):
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["serve", "--port", port])
+    assert exited.value.code == 2
+    assert "--port" in capsys.readouterr().err

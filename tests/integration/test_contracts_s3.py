@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from csvlake.s3 import S3Store
 from support import report_for
 
@@ -86,3 +88,40 @@ def test_drift_is_reported_against_the_last_file_and_a_redelivery_reports_the_sa
     assert first["drift"] == again["drift"] and first["drift"]["previous"]["key"] == "raw/orders/1.csv"
     state = json.loads(s3.get_object(Bucket=bucket, Key="reports/orders/_last_schema")["Body"].read())
     assert state["source"]["key"] == "raw/orders/2.csv" and state["previous"]["source"]["key"] == "raw/orders/1.csv"
+
+
+@pytest.mark.parametrize(
+    ("rule", "body", "read"),
+    [
+        ("min_rows: 5\n", b"n\n1\n2\n", 2),
+        ("primary_key: [n]\n", b"n\n1\n2\n1\n", 3),
+    ],
+)
+def test_a_file_rejected_by_a_file_rule_reports_the_rows_it_read_all_rejected(
+    s3, bucket, app, context, rule, body, read
+):
+    # GIVEN a dataset contract with a rule about the whole file, and a file that breaks it
+    s3.put_object(Bucket=bucket, Key="contracts/orders.yaml", Body=rule.encode())
+
+    report = drop(s3, bucket, "raw/orders/a.csv", body, app, context)
+
+    # THEN every row read is counted, as rejected, since none was written: read == written + rejected
+    assert report["status"] == "rejected"
+    assert report["rows"] == {"read": read, "written": 0, "rejected": read}
+    assert "processed/orders/a.csv" not in {o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])}
+
+
+def test_the_max_rejected_fraction_reason_and_the_row_counts_agree(s3, bucket, app, context):
+    rule = b"max_rejected_fraction: 0.2\nfields:\n  - name: n\n    type: integer\n"
+    s3.put_object(Bucket=bucket, Key="contracts/orders.yaml", Body=rule)
+
+    report = drop(s3, bucket, "raw/orders/b.csv", b"n\n1\nx\ny\n4\nz\n6\n7\n8\n9\n10\n", app, context)
+
+    assert report["reason"].startswith("contract: 3 of 10 rows rejected (30.0%), above 20.0%")
+    assert report["rows"] == {"read": 10, "written": 0, "rejected": 10}
+
+
+def test_a_file_refused_before_its_rows_are_read_reports_none(s3, bucket, app, context):
+    report = drop(s3, bucket, "raw/empty.csv", b"", app, context)
+
+    assert report["status"] == "rejected" and report["rows"] == {"read": 0, "written": 0, "rejected": 0}

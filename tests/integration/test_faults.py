@@ -212,7 +212,8 @@ def test_a_delay_shorter_than_the_read_timeout_is_waited_out(s3, bucket, proxy):
     expected = fault_free(s3, "raw/vendas.csv", export(3000))
     proxy.add("*", f"^/{BUCKET}/", "delay", delay=0.5)
 
-    run(store_via(proxy, CLIENT_CONFIG.merge(BotoConfig(read_timeout=2))), "raw/vendas.csv")
+    # A timeout 20 times the delay: a loaded machine (`make bench` alongside) does not make it a retry.
+    run(store_via(proxy, CLIENT_CONFIG.merge(BotoConfig(read_timeout=10))), "raw/vendas.csv")
 
     assert proxy.count("GET", RAW, "delay") == 1  # pass 1's read, none retried; pass 2 reads the spill
     assert outputs(s3) == expected
@@ -220,11 +221,13 @@ def test_a_delay_shorter_than_the_read_timeout_is_waited_out(s3, bucket, proxy):
 
 def test_a_delay_past_the_read_timeout_is_retried_by_boto3(s3, bucket, proxy):
     expected = fault_free(s3, "raw/vendas.csv", export(3000))
-    proxy.add("GET", RAW, "delay", delay=1.5, times=1)
+    proxy.add("GET", RAW, "delay", delay=3, times=1)
 
-    run(store_via(proxy, CLIENT_CONFIG.merge(BotoConfig(read_timeout=0.5))), "raw/vendas.csv")
+    run(store_via(proxy, CLIENT_CONFIG.merge(BotoConfig(read_timeout=1))), "raw/vendas.csv")
 
-    assert proxy.count("GET", RAW) == 2  # the timed-out read and its retry; pass 2 reads the spill
+    # The delayed read timed out and was retried; pass 2 reads the spill. On a loaded machine a retry
+    # may time out too and be retried again: more GETs, the same outputs.
+    assert proxy.count("GET", RAW, "delay") == 1 and proxy.count("GET", RAW) >= 2
     assert outputs(s3) == expected
 
 

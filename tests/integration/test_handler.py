@@ -84,6 +84,26 @@ def test_sqs_event_processes_the_file_and_reports_no_failures(s3, bucket, app, c
     assert "quarantine/clientes_com_erros.rejected.csv" in keys_in(s3, bucket)
 
 
+def test_a_lambda_destination_record_is_the_event_it_holds(s3, bucket, app, context):
+    # The failure queue's records, handed back to the function (`csvlake invoke --event`, or a redrive).
+    key = upload_sample(s3, bucket, "vendas 2024.csv")
+
+    result = app.lambda_handler(load("lambda-destination-record.json"), context)
+
+    assert result == app.lambda_handler(load("s3-put.json"), context)
+    assert result["results"][0]["status"] == "processed"
+    assert report_for(s3, bucket, key)["rows"]["written"] == 40
+
+
+def test_an_sqs_message_holding_a_destination_record_is_processed(s3, bucket, app, context):
+    key = upload_sample(s3, bucket, "vendas 2024.csv")
+    event = load("sqs-s3.json")
+    event["Records"][0]["body"] = json.dumps(load("lambda-destination-record.json"))
+
+    assert app.lambda_handler(event, context) == {"batchItemFailures": []}
+    assert report_for(s3, bucket, key)["status"] == "processed"
+
+
 def test_sqs_test_event_is_skipped(s3, bucket, app, context):
     assert app.lambda_handler(load("sqs-s3-test-event.json"), context) == {"batchItemFailures": []}
     assert keys_in(s3, bucket) == set()

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from csvlake.config import Config, ConfigError
-from csvlake.events import EventError, event_refs, is_sqs_event, object_refs, refs_from_body
+from csvlake.events import EventError, event_refs, is_destination_record, is_sqs_event, object_refs, refs_from_body
 from csvlake.layout import OutputKeys, skip_reason
 from csvlake.names import output_names, snake_case
 from support import ROOT
@@ -34,6 +34,27 @@ def test_eventbridge_object_created():
     (ref,) = object_refs(event("eventbridge-object-created.json"))
     assert (ref.bucket, ref.key) == ("csvlake-local", "raw/planilha.csv")
     assert ref.etag and ref.size
+
+
+def test_a_lambda_destination_record_names_the_objects_of_its_request_payload():
+    record = event("lambda-destination-record.json")
+    assert is_destination_record(record) and not is_destination_record(event("s3-put.json"))
+
+    assert event_refs(record) == object_refs(event("s3-put.json"))
+    # As the body of a message on the failure queue, and with an EventBridge event or an SQS batch inside.
+    assert refs_from_body(json.dumps(record)) == event_refs(record)
+    for inner in ("eventbridge-object-created.json", "sqs-s3.json"):
+        wrapped = {**record, "requestPayload": event(inner)}
+        assert event_refs(wrapped) == event_refs(event(inner)) != []
+
+
+def test_a_destination_record_whose_payload_is_not_an_event_is_an_error():
+    record = event("lambda-destination-record.json")
+    # A payload kept as a string of JSON is decoded; anything else is refused.
+    assert event_refs({**record, "requestPayload": json.dumps(record["requestPayload"])}) == event_refs(record)
+    for payload in ("not json", [1, 2], {"hello": "world"}):
+        with pytest.raises(EventError):
+            event_refs({**record, "requestPayload": payload})
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
-"""Decode S3, SQS-wrapped and EventBridge notifications into references to objects."""
+"""Decode S3, SQS-wrapped and EventBridge notifications, and Lambda's destination records of them,
+into references to objects."""
 
 from __future__ import annotations
 
@@ -75,19 +76,46 @@ def is_sqs_event(event: dict[str, Any]) -> bool:
     return isinstance(records, list) and bool(records) and records[0].get("eventSource") == "aws:sqs"
 
 
+def is_destination_record(message: dict[str, Any]) -> bool:
+    """A record of a failed asynchronous invocation, as Lambda sends it to an on-failure destination:
+    `{"version", "timestamp", "requestContext": {...}, "requestPayload": <the event>, ...}`."""
+    return isinstance(message.get("requestContext"), dict) and "requestPayload" in message
+
+
+def request_payload(record: dict[str, Any]) -> dict[str, Any]:
+    """The event a destination record holds (Lambda keeps a JSON payload as JSON, not as a string)."""
+    payload = record["requestPayload"]
+    if isinstance(payload, str):
+        try:
+            payload = json.loads(payload)
+        except json.JSONDecodeError as exc:
+            raise EventError(f"destination record's requestPayload is not JSON: {exc}") from exc
+    if not isinstance(payload, dict):
+        raise EventError("destination record's requestPayload is not a JSON object")
+    return payload
+
+
 def event_refs(event: dict[str, Any]) -> list[ObjectRef]:
-    """Every object a Lambda event names, whatever its kind (S3, SQS of S3, EventBridge)."""
+    """Every object an event names, whatever its kind: S3, SQS of S3, EventBridge, or a Lambda
+    destination record of any of them (the failure queue's records)."""
+    if is_destination_record(event):
+        return event_refs(request_payload(event))
     if is_sqs_event(event):
         return [ref for record in event["Records"] for ref in refs_from_body(record["body"])]
     return object_refs(event)
 
 
 def refs_from_body(body: str) -> list[ObjectRef]:
-    """Objects named by an SQS message body holding an S3 or EventBridge notification."""
+    """Objects named by an SQS message body: an S3 or EventBridge notification, or a destination record."""
+    return event_refs(parse_body(body))
+
+
+def parse_body(body: str) -> dict[str, Any]:
+    """An SQS message body as the JSON object it must be."""
     try:
         message = json.loads(body)
     except json.JSONDecodeError as exc:
         raise EventError(f"SQS message body is not JSON: {exc}") from exc
     if not isinstance(message, dict):
         raise EventError("SQS message body is not a JSON object")
-    return object_refs(message)
+    return message

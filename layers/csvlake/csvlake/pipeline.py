@@ -54,6 +54,7 @@ def process(
             inspection, report.source = inspect(store, ref, config, contract, deadline)
         report.dialect, report.structure, report.lines = inspection.dialect, inspection.structure, inspection.lines
         report.skipped_lines = sorted(inspection.lines.listed, key=lambda line: line.line)
+        report.read = inspection.rows  # what a rejection from here on reports as read (_reject)
         report.warnings.extend(inspection.warnings)
         validation = Validation(contract, inspection.source_names) if contract else None
         drift = dataset.schema_drift(store, bucket, report.source, config, contract, inspection)
@@ -111,9 +112,12 @@ def _record(report: Report, written: Written) -> None:
 
 def _reject(store: ObjectStore, report: Report, keys: OutputKeys, reason: str) -> None:
     """Whole-file rejection: the original bytes go to quarantine, the report says why, and no
-    processed copy or rejected rows of an earlier version of the file remain to contradict it."""
+    processed copy or rejected rows of an earlier version of the file remain to contradict it.
+
+    Rows: every record pass 1 read is rejected and none written (read == written + rejected);
+    a file refused before its records were counted (not text, no header, a broken stream) read none."""
     report.reject(reason)
-    report.read = report.written = report.rejected = 0
+    report.written, report.rejected = 0, report.read
     report.columns = []  # the row errors found before the rejection stay: they may be why
     bucket = report.outputs.bucket
     for stale in (keys.processed, keys.rejected_rows):

@@ -7,11 +7,11 @@ import contextlib
 import os
 import sys
 
-from .commands import contract_draft, demo, invoke, process, report, serve
+from .commands import contract_draft, demo, invoke, process, replay, report, serve
 from .console import EXIT_CODES, FAILED, CliError
 
 # In the order `csvlake --help` lists them.
-COMMANDS = (process, report, demo, serve, invoke, contract_draft)
+COMMANDS = (process, report, demo, serve, invoke, replay, contract_draft)
 
 
 def parser() -> argparse.ArgumentParser:

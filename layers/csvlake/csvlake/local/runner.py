@@ -3,12 +3,14 @@ loop that hands those notifications to the real `lambda_handler`, as Lambda's tr
 
 from __future__ import annotations
 
+import errno
 import importlib.util
 import json
 import logging
 import os
-import time
+import socket
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +25,11 @@ EVENT_BUS = "csvlake-local"
 EVENTS_QUEUE = "csvlake-file-events"
 REGION = "us-east-1"
 DEFAULT_PORT = 4566
+# As for a Lambda SQS trigger (6x the function's 900 s timeout): a notification whose file is still being
+# processed is never received a second time. The queue lives in this process: nothing waits on it after a crash.
+VISIBILITY_TIMEOUT = 6 * 900
+# Notifications remembered to drop moto's second notification of one object version (NotificationLoop).
+REMEMBERED = 10_000
 # The repository this package lies in: the handler and the demo's samples are there.
 ROOT = Path(__file__).resolve().parents[4]
 HANDLER = ROOT / "functions" / "ingest" / "app.py"
@@ -48,6 +55,15 @@ def use_endpoint(endpoint: str) -> None:
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": REGION,
+    }.items():
+        os.environ.setdefault(name, value)
+    outside_lambda()
+
+
+def outside_lambda() -> None:
+    """The handler's Powertools quiet outside Lambda: no X-Ray, no metrics on stdout, warnings only.
+    boto3's own configuration (credentials, profile, region, endpoint) is left as it is."""
+    for name, value in {
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_DISABLED": "true",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
@@ -64,13 +80,49 @@ def load_handler(path: Path = HANDLER) -> ModuleType:
     return module
 
 
+class PortUnavailable(OSError):
+    """The endpoint cannot listen on the port asked for (in use, or not allowed)."""
+
+
+def _check_port(port: int) -> None:
+    """Fail in one clear line if 127.0.0.1:`port` cannot be listened on (werkzeug would print and hang)."""
+    if not 0 <= port <= 65535:
+        raise PortUnavailable(errno.EINVAL, f"port {port} is not a TCP port (0-65535)")
+    probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        # As werkzeug's server binds: SO_REUSEADDR, so only a port really in use fails.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind(("127.0.0.1", port))
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise PortUnavailable(exc.errno, f"port {port} on 127.0.0.1 is in use by another program") from None
+        raise PortUnavailable(exc.errno, f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}") from None
+    finally:
+        probe.close()
+
+
 def start_endpoint(port: int = 0):
-    """A moto server on loopback; returns the server and its URL."""
+    """A moto server on loopback; returns the server and its URL. Raises PortUnavailable."""
     from moto.server import ThreadedMotoServer
 
+    class Server(ThreadedMotoServer):
+        failure: BaseException | None = None
+
+        def _server_entry(self) -> None:
+            # werkzeug calls sys.exit() in the server's thread when it cannot bind, and start() would
+            # wait forever for it: the failure is handed to start() instead (a port taken since the check).
+            try:
+                super()._server_entry()
+            except BaseException as exc:
+                self.failure = exc
+                self._server_ready_event.set()
+
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request drowns the output
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    _check_port(port)
+    server = Server(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
+    if server.failure is not None:
+        raise PortUnavailable(errno.EADDRINUSE, f"port {port} on 127.0.0.1 is in use by another program")
     host, bound = server.get_host_and_port()
     return server, f"http://{host}:{bound}"
 
@@ -80,7 +132,7 @@ def create_bucket(endpoint: str, bucket: str = BUCKET, raw_prefix: str = "raw/")
     s3 = boto3.client("s3", endpoint_url=endpoint, region_name=REGION)
     sqs = boto3.client("sqs", endpoint_url=endpoint, region_name=REGION)
     s3.create_bucket(Bucket=bucket)
-    queue_url = sqs.create_queue(QueueName=QUEUE, Attributes={"VisibilityTimeout": "60"})["QueueUrl"]
+    queue_url = sqs.create_queue(QueueName=QUEUE, Attributes={"VisibilityTimeout": str(VISIBILITY_TIMEOUT)})["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     s3.put_bucket_notification_configuration(
         Bucket=bucket,
@@ -143,7 +195,9 @@ def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
 
 
 class NotificationLoop:
-    """Receives bucket notifications from the queue and invokes the handler with them."""
+    """Receives bucket notifications from the queue and invokes the handler with them, once per
+    object version: moto's server notifies a multipart upload twice, as `ObjectCreated:Put` and as
+    `ObjectCreated:CompleteMultipartUpload`, and Lambda on AWS would be invoked once."""
 
     def __init__(self, endpoint: str, queue_url: str, handler: Callable[[dict, Any], dict]) -> None:
         self.sqs = boto3.client("sqs", endpoint_url=endpoint, region_name=REGION)
@@ -152,28 +206,82 @@ class NotificationLoop:
             "QueueArn"
         ]
         self.handler = handler
+        self.seen: OrderedDict[tuple, str] = OrderedDict()  # object version → the event name it came with
 
     def poll_once(self, wait_seconds: int = 1) -> list[dict[str, Any]]:
-        """One receive → invoke → delete round; returns the bodies of the messages handled."""
+        """One receive → invoke → delete round; returns the bodies of the messages handled
+        (duplicate notifications dropped from them)."""
         messages = self.sqs.receive_message(
             QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds
         ).get("Messages", [])
         if not messages:
             return []
-        response = self.handler(sqs_event(messages, self.queue_arn), LambdaContext(aws_request_id=str(uuid.uuid4())))
-        failed = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
-        done = [m for m in messages if m["MessageId"] not in failed]
-        if done:
+        todo, duplicates, bodies = [], [], {}
+        for message in messages:
+            received = json.loads(message["Body"])
+            body = bodies[message["MessageId"]] = self._first_notifications(received)
+            if body is None:
+                duplicates.append(message)
+            else:
+                todo.append(message if body is received else {**message, "Body": json.dumps(body)})
+        failed: set[str] = set()
+        if todo:
+            context = LambdaContext(aws_request_id=str(uuid.uuid4()))
+            response = self.handler(sqs_event(todo, self.queue_arn), context)
+            failed = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
+        done = [m for m in todo if m["MessageId"] not in failed]
+        if done or duplicates:
             self.sqs.delete_message_batch(
                 QueueUrl=self.queue_url,
-                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done + duplicates)],
             )
-        return [json.loads(m["Body"]) for m in done]
+        return [bodies[m["MessageId"]] for m in done]
 
-    def run_until(self, done: Callable[[], bool], timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if done():
-                return True
-            self.poll_once()
-        return done()
+    def _first_notifications(self, body: Any) -> Any:
+        """The body without the records that repeat an object version already handled; None if none is left.
+
+        A record repeats another when both name the same bucket, key, version id (or ETag) and
+        sequencer. With a sequencer, S3 says they are one event. Without one (moto's server sends
+        none), two uploads of the same bytes look alike, so only the other half of moto's pair
+        (`Put` and `CompleteMultipartUpload`) is dropped: the same file uploaded again is processed again.
+        """
+        records = body.get("Records") if isinstance(body, dict) else None
+        if not isinstance(records, list):
+            return body  # a test event, or not S3's: the handler decides
+        kept = []
+        for record in records:
+            try:
+                name, s3 = record["eventName"], record["s3"]
+                bucket, obj = s3["bucket"]["name"], s3["object"]
+                version = (bucket, obj["key"], obj.get("versionId") or obj.get("eTag"), obj.get("sequencer"))
+            except (KeyError, TypeError, AttributeError):
+                kept.append(record)  # not an S3 record: the handler says what is wrong with it
+                continue
+            if not str(name).startswith("ObjectCreated:"):
+                kept.append(record)
+                continue
+            sequencer = version[3]
+            earlier = self.seen.get(version)
+            if earlier is not None and (sequencer is not None or earlier != name):
+                if sequencer is None:
+                    del self.seen[version]  # the pair is complete
+                continue
+            self.seen[version] = name
+            self.seen.move_to_end(version)
+            if len(self.seen) > REMEMBERED:
+                self.seen.popitem(last=False)
+            kept.append(record)
+        if len(kept) == len(records):
+            return body
+        return {**body, "Records": kept} if kept else None
+
+    def run_until(self, done: Callable[[], bool], idle_rounds: int = 30) -> bool:
+        """Poll until done(); give up only after `idle_rounds` receives in a row handled nothing
+        (each waits up to a second for a notification). Bounded by the work left, not by a clock:
+        a slow or loaded machine makes it slower, never makes it fail."""
+        idle = 0
+        while not done():
+            if idle >= idle_rounds:
+                return False
+            idle = 0 if self.poll_once() else idle + 1
+        return True

@@ -9,7 +9,7 @@ from pathlib import Path
 from ...s3 import S3Store
 from .. import runner, show
 from ..console import command_parser
-from .endpoint import print_events, start, stored_report, upload_hint
+from .endpoint import port, print_events, start, stored_report, upload_hint
 
 SAMPLES = runner.ROOT / "samples"
 HELP = "start a local endpoint, process the bundled samples, print their reports"
@@ -21,12 +21,17 @@ their notifications, print the reports, and copy every output to --out."""
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = command_parser(subparsers, "demo", help=HELP, description=DESCRIPTION)
-    p.add_argument("--port", type=int, default=0, help="endpoint port (default: any free port)")
+    p.add_argument("--port", type=port, default=0, help="endpoint port (default: any free port)")
     p.add_argument(
         "--samples", default=str(SAMPLES), help="folder of files to upload to raw/ (and contracts/*.yaml to contracts/)"
     )
     p.add_argument("--out", default="demo-output", help="folder to copy all outputs into")
-    p.add_argument("--timeout", type=float, default=120, help="seconds to wait for the reports")
+    p.add_argument(
+        "--timeout",
+        type=int,
+        default=120,
+        help="give up after this many seconds in a row with no notification handled (default: 120)",
+    )
     p.set_defaults(run=run)
 
 
@@ -47,11 +52,13 @@ def run(args: argparse.Namespace) -> int:
             keys.append(key)
             print(f"uploaded {path.relative_to(samples)} → s3://{runner.BUCKET}/{key}")
         print(f"\nwaiting for csvlake to process {len(keys)} files (S3 → SQS → lambda_handler)…\n")
+        # Each idle round waits up to a second for a notification: --timeout idle seconds, however
+        # long the files themselves take on a slow machine.
         if not local.loop.run_until(
             lambda: all(stored_report(store, runner.BUCKET, k, config) for k in keys), args.timeout
         ):
             missing = [k for k in keys if not stored_report(store, runner.BUCKET, k, config)]
-            print(f"no report after {args.timeout} s for: {', '.join(missing)}", file=sys.stderr)
+            print(f"no report for: {', '.join(missing)} ({args.timeout} s without progress)", file=sys.stderr)
             return 1
         for key in keys:
             print(show.summary(stored_report(store, runner.BUCKET, key, config)) + "\n")

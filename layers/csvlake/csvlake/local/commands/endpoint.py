@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import errno
 import json
 import warnings
 from dataclasses import dataclass
@@ -12,6 +14,7 @@ from ...layout import OutputKeys
 from ...ports import ObjectStore
 from ...s3 import S3Store, client
 from .. import runner
+from ..console import CliError
 
 
 @dataclass(frozen=True)
@@ -28,13 +31,28 @@ def start(port: int) -> LocalEndpoint:
     """A moto endpoint with the bucket, its notifications and the event bus, and the loop that hands them to the handler."""
     # Powertools warns after each invocation that recorded no metric (a skipped object): noise here.
     warnings.filterwarnings("ignore", message="No application metrics to publish")
-    server, url = runner.start_endpoint(port)
+    try:
+        server, url = runner.start_endpoint(port)
+    except runner.PortUnavailable as exc:
+        hint = " (another `csvlake serve`?)" if exc.errno == errno.EADDRINUSE else ""
+        raise CliError(f"{exc.strerror}{hint}: stop that program, or choose another port with --port") from None
     runner.use_endpoint(url)
     config = Config.from_env()
     queue_url = runner.create_bucket(url, runner.BUCKET, config.raw_prefix)
     events_queue = runner.create_event_bus(url)
     loop = runner.NotificationLoop(url, queue_url, runner.load_handler().lambda_handler)
     return LocalEndpoint(server, url, config, loop, S3Store(client(url)), events_queue)
+
+
+def port(text: str) -> int:
+    """--port's value: a TCP port, 0 for any free one."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a TCP port (0-65535)")
+    return value
 
 
 def stored_report(store: ObjectStore, bucket: str, key: str, config: Config) -> dict | None:

@@ -24,7 +24,11 @@ S3 endpoint (by default the one `csvlake serve` starts), then print the reports 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = command_parser(subparsers, "invoke", help=HELP, description=DESCRIPTION)
-    p.add_argument("--event", required=True, help="event JSON (S3, SQS or EventBridge), e.g. events/s3-put.json")
+    p.add_argument(
+        "--event",
+        required=True,
+        help="event JSON (S3, SQS, EventBridge or a Lambda destination record), e.g. events/s3-put.json",
+    )
     p.add_argument("--endpoint", default=f"http://127.0.0.1:{runner.DEFAULT_PORT}", help="S3 endpoint URL")
     p.set_defaults(run=run)
 

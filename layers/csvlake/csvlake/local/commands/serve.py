@@ -8,17 +8,24 @@ from ...events import object_refs
 from ...layout import skip_reason
 from .. import runner, show
 from ..console import command_parser
-from .endpoint import print_events, start, stored_report, upload_hint
+from .endpoint import port, print_events, start, stored_report, upload_hint
 
 HELP = "run the local endpoint and the processing loop until Ctrl-C"
 DESCRIPTION = f"""\
 A local S3 endpoint (moto) with bucket {runner.BUCKET}; each object created under raw/ is
-handed to lambda_handler through S3 → SQS notifications, and one line per file is printed."""
+handed to lambda_handler through S3 → SQS notifications, and one line per file is printed
+(once per object version: the local endpoint's second notification of a multipart upload is dropped)."""
+EPILOG = """\
+exit status:
+  0  stopped with Ctrl-C
+  2  usage error: a bad option, or the port is in use (choose another with --port)"""
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    p = command_parser(subparsers, "serve", help=HELP, description=DESCRIPTION)
-    p.add_argument("--port", type=int, default=runner.DEFAULT_PORT, help="endpoint port")
+    p = command_parser(subparsers, "serve", help=HELP, description=DESCRIPTION, epilog=EPILOG)
+    p.add_argument(
+        "--port", type=port, default=runner.DEFAULT_PORT, help=f"endpoint port (default: {runner.DEFAULT_PORT})"
+    )
     p.set_defaults(run=run)
 
 
