@@ -180,24 +180,20 @@ def _date(rng: random.Random) -> tuple[int, int, int]:
     return rng.randint(2023, 2024), rng.randint(1, 12), rng.randint(1, 28)
 
 
+# The clean tables' headers, `|`-separated.
+HEADERS = {
+    "en": "id|Supplier Name|Department|Amount|Quantity|Invoice Date|Paid At|Rate|Postcode|Description",
+    "ptbr": "Código|Nome|Cidade|UF|Valor total|Quantidade|Desconto (%)|Data da venda|CEP|Observação",
+}
+
+
 def _ptbr_number(value: float, decimals: int = 2) -> str:
     text = f"{abs(value):,.{decimals}f}".replace(",", "_").replace(".", ",").replace("_", ".")
     return ("-" if value < 0 else "") + text
 
 
 def en_table(rng: random.Random, rows: int) -> Table:
-    header = [
-        "id",
-        "Supplier Name",
-        "Department",
-        "Amount",
-        "Quantity",
-        "Invoice Date",
-        "Paid At",
-        "Rate",
-        "Postcode",
-        "Description",
-    ]
+    header = HEADERS["en"].split("|")
     out = []
     ident = 1000
     for i in range(rows):
@@ -238,18 +234,7 @@ def en_table(rng: random.Random, rows: int) -> Table:
 
 
 def ptbr_table(rng: random.Random, rows: int) -> Table:
-    header = [
-        "Código",
-        "Nome",
-        "Cidade",
-        "UF",
-        "Valor total",
-        "Quantidade",
-        "Desconto (%)",
-        "Data da venda",
-        "CEP",
-        "Observação",
-    ]
+    header = HEADERS["ptbr"].split("|")
     out = []
     for i in range(rows):
         city, uf = rng.choice(PT_CITIES)
@@ -560,29 +545,27 @@ def _split_line(t: Table, row: int) -> list[str]:
     return [field_text(v, t.dialect) for v in (t.header if row == 0 else t.rows[row - 1])]
 
 
-def row_less_sep(row: int, col: int) -> Callable[[Table], Made]:
-    """Pollock: the delimiter before column `col` (>= 1) of line `row` (0: the header) missing."""
+def _row_line(row: int, edit: Callable[[list[str], str], list[str]], what: str) -> Callable[[Table], Made]:
+    """A pollution of line `row` (0: the header) made by `edit`, which gets its fields and the delimiter."""
 
     def make(t: Table) -> Made:
         lines = table_lines(t)
-        fields = _split_line(t, row)
-        d = t.dialect.delimiter
-        lines.lines[row] = d.join([*fields[: col - 1], fields[col - 1] + fields[col], *fields[col + 1 :]])
-        return lines, [view(t.header, t.rows)], f"line {row + 1}: no delimiter before column {col}"
+        lines.lines[row] = t.dialect.delimiter.join(edit(_split_line(t, row), t.dialect.delimiter))
+        return lines, [view(t.header, t.rows)], f"line {row + 1}: {what}"
 
     return make
+
+
+def row_less_sep(row: int, col: int) -> Callable[[Table], Made]:
+    """Pollock: the delimiter before column `col` (>= 1) of line `row` (0: the header) missing."""
+    return _row_line(
+        row, lambda f, d: [*f[: col - 1], f[col - 1] + f[col], *f[col + 1 :]], f"no delimiter before column {col}"
+    )
 
 
 def row_more_sep(row: int, col: int) -> Callable[[Table], Made]:
     """Pollock: an extra delimiter before column `col` of line `row` (0: the header)."""
-
-    def make(t: Table) -> Made:
-        lines = table_lines(t)
-        fields = _split_line(t, row)
-        lines.lines[row] = t.dialect.delimiter.join([*fields[:col], "", *fields[col:]])
-        return lines, [view(t.header, t.rows)], f"line {row + 1}: an extra delimiter before column {col}"
-
-    return make
+    return _row_line(row, lambda f, d: [*f[:col], "", *f[col:]], f"an extra delimiter before column {col}")
 
 
 def row_extra_quote(row: int, col: int) -> Callable[[Table], Made]:

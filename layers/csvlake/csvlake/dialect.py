@@ -41,6 +41,21 @@ THOUSANDS_ONLY = re.compile(r"^[+-]?[0-9]{1,3}(\.[0-9]{3})+$")
 DOT_DECIMAL = re.compile(r"^[+-]?[0-9]*\.[0-9]+$")
 
 
+# The report's `dialect`, in this order (schemas/report.schema.json).
+REPORTED = (
+    "encoding",
+    "delimiter",
+    "decimal",
+    "thousands",
+    "quotechar",
+    "escapechar",
+    "skipinitialspace",
+    "null_values",
+    "header",
+    "line_ending",
+)
+
+
 @dataclass(frozen=True)
 class Dialect:
     encoding: str
@@ -62,18 +77,8 @@ class Dialect:
         return "." if self.decimal == "," else None
 
     def as_report(self) -> dict:
-        return {
-            "encoding": self.encoding,
-            "delimiter": self.delimiter,
-            "decimal": self.decimal,
-            "thousands": self.thousands,
-            "quotechar": self.quotechar,
-            "escapechar": self.escapechar,
-            "skipinitialspace": self.skipinitialspace,
-            "null_values": list(self.null_values),
-            "header": self.header,
-            "line_ending": self.line_ending,
-        }
+        report = {name: getattr(self, name) for name in REPORTED}
+        return {**report, "null_values": list(self.null_values)}
 
 
 def _tolerated(size: int) -> int:

@@ -84,15 +84,8 @@ def is_destination_record(message: dict[str, Any]) -> bool:
 
 def request_payload(record: dict[str, Any]) -> dict[str, Any]:
     """The event a destination record holds (Lambda keeps a JSON payload as JSON, not as a string)."""
-    payload = record["requestPayload"]
-    if isinstance(payload, str):
-        try:
-            payload = json.loads(payload)
-        except json.JSONDecodeError as exc:
-            raise EventError(f"destination record's requestPayload is not JSON: {exc}") from exc
-    if not isinstance(payload, dict):
-        raise EventError("destination record's requestPayload is not a JSON object")
-    return payload
+    payload, what = record["requestPayload"], "destination record's requestPayload"
+    return _json_object(payload, what) if isinstance(payload, str) else _object(payload, what)
 
 
 def event_refs(event: dict[str, Any]) -> list[ObjectRef]:
@@ -112,10 +105,18 @@ def refs_from_body(body: str) -> list[ObjectRef]:
 
 def parse_body(body: str) -> dict[str, Any]:
     """An SQS message body as the JSON object it must be."""
+    return _json_object(body, "SQS message body")
+
+
+def _json_object(text: str, what: str) -> dict[str, Any]:
     try:
-        message = json.loads(body)
+        value = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise EventError(f"SQS message body is not JSON: {exc}") from exc
-    if not isinstance(message, dict):
-        raise EventError("SQS message body is not a JSON object")
-    return message
+        raise EventError(f"{what} is not JSON: {exc}") from exc
+    return _object(value, what)
+
+
+def _object(value: Any, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise EventError(f"{what} is not a JSON object")
+    return value
