@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .report import shown
 from .streams import line_ends
-from .structure import SkippedLine, Structure
+from .structure import SkippedLine, Structure, skipped_line
 
 MAX_LISTED = 100  # skipped lines listed with their text in the report; all are counted
 TAIL_BYTES = 64 * 1024  # of a second table, kept for the texts of the lines listed
@@ -66,7 +65,8 @@ def table_bytes(
     lone CRs too in a file of CR line ends (`lone_cr`), as the reader counts them."""
     first, end = structure.data_line, structure.end_line
     line = 1  # the line the next byte is on
-    tail: list[bytes] = []  # the second table's bytes, kept until MAX_LISTED of its lines are listed
+    tail: list[bytes] = []  # the second table's first bytes, for the texts of the lines listed
+    kept = 0
     last_byte = NEWLINE
     for piece in pieces:
         if not piece:
@@ -80,8 +80,9 @@ def table_bytes(
         stop = len(piece) if end is None else _offset(newlines, end - start_line, len(piece))
         if begin < stop:
             yield piece[begin:stop]
-        if lines is not None and stop < len(piece) and sum(map(len, tail)) < TAIL_BYTES:
+        if lines is not None and stop < len(piece) and kept < TAIL_BYTES:
             tail.append(piece[stop:])
+            kept += len(piece) - stop
     if lines is None:
         return
     lines.total = line - 1 + (last_byte not in ENDS[lone_cr])
@@ -93,7 +94,7 @@ def table_bytes(
         texts = texts.replace("\r\n", "\n").replace("\r", "\n").split("\n") if lone_cr else texts.split("\n")
         for n in range(end, lines.total + 1):
             text = texts[n - end].rstrip("\r") if n - end < len(texts) else ""
-            lines.skip(SkippedLine(n, "second table" if text.strip() else "blank", shown(text) or ""))
+            lines.skip(skipped_line(n, text, "second table"))
 
 
 def _offset(newlines: np.ndarray, n: int, size: int) -> int:

@@ -79,6 +79,7 @@ TIME = re.compile(r"^\d{1,2}:\d{2}(?::\d{2})?$")
 BOOLEAN = re.compile(r"^(?i:true|false|yes|no|sim|não|nao)$")
 # Words, names and codes: what a cell of a well-split table holds (CleverCSV's alphanumeric type).
 WORDS = re.compile(r"^[\w][\w .'’&/\\()@#*+:%ºª°\r\n-]*$")  # a quoted text may hold line breaks
+ONLY_DELIMITERS = re.compile(r"[\s,;|\"']")  # what a row of only delimiters holds
 TOTALS = re.compile(r"^(?i:(?:sub|grand[ -]?)?totals?|totais|total geral|soma|sum|subtotais)\b")
 NOTES = re.compile(r"^(?i:fonte|source|nota|notas|note|notes|obs|observa[cç][aã]o|elabora[cç][aã]o|\*)")
 
@@ -206,10 +207,6 @@ def detect_structure(
         skipped = [_line(n, lines, "preamble") for n in range(1, skip_lines + 1)]
     else:
         skipped = [_line(n, lines, "preamble") for r in records[:start] for n in range(r.first, r.last + 1)]
-        skipped = [
-            SkippedLine(s.line, "empty row", s.text) if s.reason == "preamble" and not _has_text(s, lines) else s
-            for s in skipped
-        ]
     end = _second_table(records, start + header_rows, width, names)
     if end is not None:
         notes.append(f"a second table from line {end} on is not read")
@@ -218,13 +215,16 @@ def detect_structure(
 
 
 def _line(n: int, lines: list[str], reason: str) -> SkippedLine:
-    text = lines[n - 1].rstrip("\r\n") if n <= len(lines) else ""
-    return SkippedLine(n, reason if text.strip() else "blank", shown(text) or "")
+    return skipped_line(n, lines[n - 1].rstrip("\r\n") if n <= len(lines) else "", reason)
 
 
-def _has_text(skipped: SkippedLine, lines: list[str]) -> bool:
-    """Whether a line holds more than delimiters, quotes and blanks."""
-    return bool(re.sub(r"[\s,;|\t\"']", "", lines[skipped.line - 1]))
+def skipped_line(n: int, text: str, reason: str) -> SkippedLine:
+    """Line `n`, left out for `reason`, or as blank, or as an empty row (only delimiters and quotes)."""
+    if not text.strip():
+        reason = "blank"
+    elif not ONLY_DELIMITERS.sub("", text):
+        reason = "empty row"
+    return SkippedLine(n, reason, shown(text) or "")
 
 
 def _header_rows(rows: list[list[str]], width: int) -> int:
