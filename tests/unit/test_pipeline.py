@@ -502,11 +502,18 @@ def test_a_column_parsed_in_several_chunks_is_encoded_as_one(encoding):
 
 
 def test_formula_cells_are_told_by_their_first_character_in_slices_with_nulls_and_empties():
-    texts = ["ok", "=1", None, "", "\tx", "\rx", "é=", "-", "a-", "@b", "+"]
+    texts = ["ok", "=1", None, "", "\tx", "\rx", "é=", "-x", "a-", "@b", "+A1"]
     values = pa.array(["=hidden", *texts, "+hidden"]).slice(1, len(texts))
 
-    assert _csv_ready(values).to_pylist() == ["ok", "'=1", None, "", "'\tx", "'\rx", "é=", "'-", "a-", "'@b", "'+"]
+    assert _csv_ready(values).to_pylist() == ["ok", "'=1", None, "", "'\tx", "'\rx", "é=", "'-x", "a-", "'@b", "'+A1"]
     assert _csv_ready(pa.array(["", None])).to_pylist() == ["", None]
+
+
+def test_signed_numbers_in_text_columns_keep_their_value_and_calls_behind_a_sign_do_not():
+    kept = ["-", "-4.00", "+55 (11) 9999-8888", "-1.234,56", "+12,5%", "--", "-10:30"]
+    risky = ["-2+3+cmd|' /C calc'!A0", "+SUM(A1)", "-x", "=1"]
+
+    assert _csv_ready(pa.array(kept + risky)).to_pylist() == kept + ["'" + t for t in risky]
 
 
 def test_wide_files_are_read_in_bigger_blocks_up_to_five():

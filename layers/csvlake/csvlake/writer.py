@@ -20,6 +20,9 @@ from .reader import BadRow
 CSV_SLICE_ROWS = 16384
 # OWASP CSV injection: spreadsheets run cells that start with these as formulas.
 FORMULA_START = b"=+-@\t\r"
+# A sign followed only by digits and number punctuation is arithmetic at worst (`-4.00`, `-`,
+# `+55 (11) 9999-8888`): nothing it can call, so text like it keeps its value.
+SIGNED_ARITHMETIC = r"^[+-][0-9 .,()/%+:-]*$"
 
 
 def _csv_ready(values: pa.Array) -> pa.Array:
@@ -32,7 +35,8 @@ def _csv_ready(values: pa.Array) -> pa.Array:
         )
         return pc.if_else(whole, seconds, pc.strftime(values, f"%Y-%m-%dT%H:%M:%S{zone}"))
     if pa.types.is_string(values.type) and (risky := starts_with_any(values, FORMULA_START)).any():
-        return pc.if_else(pa.array(risky), pc.binary_join_element_wise("'", values, ""), values)
+        risky = pc.and_not(pa.array(risky), pc.fill_null(pc.match_substring_regex(values, SIGNED_ARITHMETIC), False))
+        return pc.if_else(risky, pc.binary_join_element_wise("'", values, ""), values)
     return values
 
 
