@@ -171,6 +171,23 @@ def test_duplicate_and_blank_headers_are_renamed_with_warnings_and_no_column_is_
     assert rows_of(lake.read("processed/dup_headers.csv"))[1] == ["1", "2", "3", "4", "5"]
 
 
+def test_columns_with_neither_name_nor_value_are_left_out_with_a_warning(lake):
+    # An export that ends every line with delimiters; column 3 has no name but a value in one row.
+    data = "a;b;;;\r\n1;x;;;\r\n2;y;z;;\r\n3;;;;\r\n".encode("cp1252")
+
+    report = lake.ingest("trail.csv", data)
+
+    assert [(c["name"], c["source_name"]) for c in report["columns"]] == [("a", "a"), ("b", "b"), ("column_3", "")]
+    assert "column(s) 4, 5: no name and no value in any row; left out of the copy" in report["warnings"]
+    assert rows_of(lake.read("processed/trail.csv")) == [
+        ["a", "b", "column_3"],
+        ["1", "x", ""],
+        ["2", "y", "z"],
+        ["3", "", ""],
+    ]
+    assert report["rows"] == {"read": 3, "written": 3, "rejected": 0}
+
+
 def test_file_without_header_gets_generated_names(lake):
     report = lake.ingest("headerless.csv")
 

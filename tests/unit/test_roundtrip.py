@@ -23,6 +23,7 @@ import gc
 import io
 import json
 import random
+import re
 import sys
 from dataclasses import dataclass
 
@@ -86,7 +87,9 @@ def _line_ends(text: str, line_ending: str) -> int:
 def _expected(value: str) -> str:
     if value.strip().lower() in NULLS:
         return ""
-    return "'" + value if value[0] in FORMULA_START else value
+    # A sign before digits and number punctuation only is arithmetic, not a formula: kept as it is.
+    arithmetic = re.fullmatch(r"[+-][0-9 .,()/%+:-]*", value)
+    return "'" + value if value[0] in FORMULA_START and not arithmetic else value
 
 
 @dataclass(frozen=True)

@@ -28,10 +28,10 @@ def plan(inspection: Inspection, validation: Validation | None, warnings: list[s
     contract (a required column missing, an extra one where `columns: strict`)."""
     sources = inspection.source_names
     if validation is None:
-        names, renamed = output_names(sources)
-        warnings.extend(renamed)
         evidence = [e.near_miss() for e in inspection.evidence]
-        written = list(range(len(sources)))
+        written = _with_name_or_value(inspection, warnings)
+        names, renamed = output_names([sources[i] for i in written])
+        warnings.extend(renamed)
         _warn(evidence, sources, written, warnings)
         return Plan(inspection.formats, [False] * len(sources), written, names, None, evidence)
     contract = validation.contract
@@ -58,6 +58,17 @@ def plan(inspection: Inspection, validation: Validation | None, warnings: list[s
         [ColumnRules(spec, fmt, check) if spec else None for spec, fmt, check in zip(specs, formats, checked)]
     )
     return Plan(formats, checked, written, names, validation, evidence)
+
+
+def _with_name_or_value(inspection: Inspection, warnings: list[str]) -> list[int]:
+    """The columns worth a place in the copy: a column with neither a name nor a single value is the
+    trail of delimiters some exports end every line with (`a;b;;;`), and holds nothing to lose."""
+    pairs = enumerate(zip(inspection.source_names, inspection.evidence))
+    empty = [i for i, (name, evidence) in pairs if not name.strip() and not evidence.seen_values]
+    if empty:
+        listed = ", ".join(str(i + 1) for i in empty)
+        warnings.append(f"column(s) {listed}: no name and no value in any row; left out of the copy")
+    return [i for i in range(len(inspection.source_names)) if i not in empty]
 
 
 def _warn(
