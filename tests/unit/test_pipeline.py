@@ -216,7 +216,6 @@ def test_a_quote_inside_an_unquoted_field_is_kept_as_text(lake):
     [
         ("nul_row.csv", 3, "contains a NUL byte", 2),
         ("invalid_utf8.csv", 3, "invalid UTF-8 byte sequence", 2),
-        ("unterminated.csv", 3, "quoted field is never closed", 1),
     ],
 )
 def test_rows_that_cannot_be_read_are_rejected_not_the_file(lake, name, line, message, written):
@@ -232,6 +231,33 @@ def test_rows_that_cannot_be_read_are_rejected_not_the_file(lake, name, line, me
         "message": message,
     }
     assert report["rows"]["written"] == written
+
+
+def test_a_quote_that_never_closes_is_text_when_each_line_it_took_is_a_whole_row(lake):
+    report = lake.ingest("unterminated.csv")
+
+    assert report["status"] == "processed"
+    assert rows_of(lake.read("processed/unterminated.csv"))[1:] == [["1", "x"], ["2", '"never closed'], ["3", "y"]]
+
+
+def test_a_stray_quote_does_not_join_the_lines_up_to_the_next_quote(lake):
+    # Each quote opens a field that the next one "closes" 6 lines later, but no line alone needs one.
+    body = [f"{i},item {i},{i}.5" for i in range(1, 11)]
+    body[2] = '3,"12 inch pipe,3.5'
+    body[8] = '9,Ann "X,9.5'
+    report = lake.ingest("stray.csv", ("id,name,v\n" + "\n".join(body) + "\n").encode())
+
+    assert report["rows"] == {"read": 10, "written": 10, "rejected": 0}
+    rows = rows_of(lake.read("processed/stray.csv"))[1:]
+    assert rows[2] == ["3", '"12 inch pipe', "3.5"] and rows[8] == ["9", 'Ann "X', "9.5"]
+    assert [r[1] for r in rows[3:8]] == [f"item {i}" for i in range(4, 9)]
+
+
+def test_a_quoted_field_that_really_spans_lines_and_never_closes_is_rejected(lake):
+    report = lake.ingest("open.csv", b'a,b\n1,x\n2,"never closed\nstill, open, here\n')
+
+    assert report["rows"] == {"read": 2, "written": 1, "rejected": 1}
+    assert [(e["line"], e["message"]) for e in report["errors"]] == [(3, "quoted field is never closed")]
 
 
 def test_other_encodings_and_delimiters_become_utf8_with_commas(lake):

@@ -336,6 +336,8 @@ def _scanned_chunk(block: bytes, frame: _Frame, line: int, layout: _Layout) -> C
     if bad.any() or (frame.blank & (frame.ends > frame.starts)).any():
         for i in np.flatnonzero(bad):
             text = block[frame.starts[i] : frame.ends[i]].decode(layout.encoding, layout.errors).removesuffix("\r")
+            if "\n" in text or (layout.lone_cr and "\r" in text):
+                return None  # a stray quote may have joined lines: _slow_block reads them one by one
             unterminated = frame.open_quote_at_end and i == len(bad) - 1
             rows = [[text]] if unterminated else _fields(text, layout)
             if len(rows) != 1 or (len(rows[0]) == ncols and not frame.nul[i] and not unterminated):
@@ -393,8 +395,15 @@ def _slow_block(view: bytes, last: bool, line: int, layout: _Layout) -> _Framed:
             continue
         covered.update(range(at, line + int(newlines_before[end - 1]) + 1))
         if last and end == len(lines) and _unterminated(view[offsets[start] :], layout):
-            bad.append(BadRow(at, [_readable(v) for v in row], "quoted field is never closed"))
-        elif reason := _check(row, layout.ncols):
+            reason = "quoted field is never closed"
+        else:
+            reason = _check(row, layout.ncols)
+        # A record of several lines that is malformed, or whose quotes break RFC 4180 (`Ann "X`).
+        suspect = end - start > 1 and (reason or not _closes(view[offsets[start] : offsets[end]], layout))
+        if suspect and (split := _stray_quote_split(lines[start:end], ended[start:end], layout)):
+            good.extend(split)
+            good_lines.extend(range(at, at + len(split)))
+        elif reason:
             bad.append(BadRow(at, [_readable(v) for v in row], reason))
         else:
             good.append(row)
@@ -403,6 +412,35 @@ def _slow_block(view: bytes, last: bool, line: int, layout: _Layout) -> _Framed:
     chunk = Chunk(_columns(good, layout.ncols), bad, np.array(good_lines, np.int64), blank_lines)
     taken = records[-1][1]  # the lines the records took
     return _Framed(int(offsets[taken]), chunk, int(newlines_before[taken]))
+
+
+def _stray_quote_split(lines: list[bytes], ended: list[bool], layout: _Layout) -> list[list[str]] | None:
+    """The rows of a malformed record of several lines when a stray quote joined them: each line,
+    read alone, is a whole record, its quotes well-formed or a single quote taken as text
+    (`12" pipe`). None otherwise, as for a record whose quoted text really spans lines: its other
+    lines are not rows."""
+    if len(lines) < 2 or not all(ended[:-1]):
+        return None
+    rows = []
+    for raw in lines:
+        text = raw.decode(layout.encoding, layout.errors).rstrip("\r\n")
+        row = next(csv.reader([text], **layout.csv), []) if _closes(raw, layout) else []
+        if len(row) != layout.ncols and text.count(layout.quotechar) == 1:
+            row = next(csv.reader([text], quoting=csv.QUOTE_NONE, **layout.csv), [])
+        if len(row) != layout.ncols or _check(row, layout.ncols):
+            return None
+        rows.append(row)
+    return rows
+
+
+def _closes(record: bytes, layout: _Layout) -> bool:
+    """Whether a record's quoted fields open and close as RFC 4180 has them (the csv module, strict)."""
+    text = record.decode(layout.encoding, layout.errors) + "x\n"  # see _unterminated
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), strict=True, **layout.csv))
+    except csv.Error:
+        return False
+    return len(rows) <= 2
 
 
 def _quotes(buf: bytes, quote: int) -> np.ndarray:
