@@ -565,3 +565,16 @@ def test_wide_files_are_read_in_bigger_blocks_up_to_five():
     sizes = [block_size(config, ncols) for ncols in (1, 59, 60, 130, 250, 300, 5000)]
 
     assert sizes == [1000, 1000, 1000, 2000, 4000, 5000, 5000]
+
+
+def test_a_header_name_of_two_lines_counts_both_lines_as_the_headers(lake):
+    report = lake.ingest("names.csv", b'"First\nName",Age\nAna,3\n"Carl\nX",5\n')
+
+    assert report["lines"] | {"skipped_by_reason": None} == {
+        "total": 5,
+        "header": 2,
+        "data": 3,
+        "skipped": 0,
+        "skipped_by_reason": None,
+    }
+    assert report["rows"] == {"read": 2, "written": 2, "rejected": 0}

@@ -86,7 +86,9 @@ def table_bytes(
     if lines is None:
         return
     lines.total = line - 1 + (last_byte not in ENDS[lone_cr])
-    lines.header = structure.header_rows
+    # The lines above the data that are not skipped: more than the header's rows when a name is a
+    # quoted text of several lines.
+    lines.header = structure.data_line - 1 - sum(s.line < structure.data_line for s in structure.skipped)
     for skipped in structure.skipped:
         lines.skip(skipped)
     if end is not None:
