@@ -163,16 +163,25 @@ def _periods(values: list[str]) -> set[int]:
 
 
 def _group_row(group: list[str], names: list[str], rows: list[list[str]]) -> bool:
-    """Whether `group` is a row of group names above the header `names` (`Cliente;;Endereço;;`)."""
+    """Whether `group` is a row of group names above the header `names` (`Cliente;;Endereço;;`,
+    `Loja;Loja;Total`)."""
     filled = [value.strip() for value in group if value.strip()]
     return (
         len(group) > 2
-        and 0 < len(filled) < len(group)
+        and bool(filled)
+        and _grouping(group, names)
         and all(value.strip() for value in names)
         and not any(typed(value) for value in filled)
         and not any(typed(value) for value in names)
         and _header_votes(names, rows) > 0
     )
+
+
+def _grouping(group: list[str], names: list[str]) -> bool:
+    """Whether a header row above `names` groups them (its names over blanks, or repeated over
+    their span: `Loja;Loja;Total`), so that its names join those below, rather than being the names."""
+    blanks = any(not above.strip() and name.strip() for above, name in zip(group, names))
+    return blanks or any(a.strip() and a == b for a, b in pairwise(group))
 
 
 def joined_names(group: list[str], names: list[str]) -> list[str]:
@@ -323,13 +332,6 @@ def _label_row(names: list[str], labels: list[str], rows: list[list[str]]) -> bo
         and _header_votes(names, rows) > 0
         and _header_votes(labels, rows) >= (1 if labels == names else 2)
     )
-
-
-def _grouping(group: list[str], names: list[str]) -> bool:
-    """Whether a header row above `names` groups them (its names over blanks, or repeated over
-    their span: `Loja;Loja;Total`), so that its names join those below, rather than being the names."""
-    blanks = any(not above.strip() and name.strip() for above, name in zip(group, names))
-    return blanks or any(a.strip() and a == b for a, b in pairwise(group))
 
 
 def _table_start(records: list[Record], width: int, lookalikes: bool = True) -> int:
