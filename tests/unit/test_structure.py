@@ -437,8 +437,16 @@ def structure_of(data: bytes) -> Structure:
         (b"1990,1991,1992\n2000,2001,2002\n2010,2011,2012\n", (), ["column_1", "column_2", "column_3"]),
         # Three small integers in a row are data, not column numbers.
         (b"5,6,7,1.5\n3,9,2,0.5\n4,1,8,2.5\n", (), ["column_1", "column_2", "column_3", "column_4"]),
-        # A stray text in the first data row's only typed column: a data row, not a row of labels.
-        (b"nome,valor\nAna,TBC\nBia,3\nCy,5\nDu,7\n", (1,), ["nome", "valor"]),
+        # After a row of only delimiters, a row of a number and empty cells: no second table's header.
+        (b"id,a,b,c\n1,2,3,4\n5,6,7,8\n,,,\n9,,,\n10,11,12,13\n14,15,16,17\n", (1,), ["id", "a", "b", "c"]),
+        # A title with a comma and no number or date above a two-column table, a blank line between.
+        (b"Spend report, Northgate Council\n\nName,Value\nA,1\nB,2\nC,3\n", (3,), ["Name", "Value"]),
+        # Label lines ending in a colon in a table of two columns.
+        (
+            b"Empresa:;ACME Ltda\nPer\xc3\xadodo:;2024\n\nData;Valor\n01/02/2024;1,5\n02/02/2024;2\n",
+            (4,),
+            ["Data", "Valor"],
+        ),
         # The header written twice (Pollock's multi-row header): two header lines, its names.
         (b"id,name,score\nid,name,score\n1,Ana,2.5\n2,Bo,3.5\n3,Cy,4\n", (1, 2), ["id", "name", "score"]),
         # A group row that repeats its names over their span joins them, as one with blanks does.
@@ -453,7 +461,9 @@ def structure_of(data: bytes) -> Structure:
         "years",
         "years-as-data",
         "small-integers",
-        "stray-first-row",
+        "sparse-row-after-an-empty-row",
+        "untyped-title-with-a-comma",
+        "key-value-two-columns",
         "header-twice",
         "repeated-group",
     ],
@@ -462,5 +472,7 @@ def test_detection_tells_header_rows_from_data_rows_that_look_alike(data, header
     structure = structure_of(data)
 
     assert structure.header_lines == header_lines
-    assert structure.data_line == len(header_lines) + 1 and structure.skipped == ()
+    first = header_lines[0] if header_lines else 1
+    assert structure.data_line == first + len(header_lines) and len(structure.skipped) == first - 1
+    assert structure.end_line is None
     assert structure.names == names

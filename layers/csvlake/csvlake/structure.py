@@ -194,25 +194,32 @@ def joined_names(group: list[str], names: list[str]) -> list[str]:
 
 
 def _padded(records: list[Record], i: int, width: int) -> bool:
-    """Whether record `i` is a preamble line padded with delimiters to the table's width: a title
-    (`Relatório de vendas;;;;`), or a label and its value (`Empresa:;ACME Ltda;;;`) that ends in a
+    """Whether record `i` is a preamble line of the table's width: a title padded with delimiters
+    (`Relatório de vendas;;;;`), or a label and its value, `Empresa:;ACME Ltda;;;`, which ends in a
     colon or stands among such lines or before a blank one, unlike a header with unnamed columns
-    (`id;name;;`) right above the data."""
-    if width <= 2:
-        return False
-    if sum(bool(value.strip()) for value in records[i].fields) == 1:
+    (`id;name;;`) right above the data; in a table of two or three columns, `Empresa:;ACME Ltda`."""
+    texts = [value.strip() for value in records[i].fields]
+    filled = sum(map(bool, texts))
+    if width > 2 and filled == 1:
         return True
-    if not _sparse(records[i].fields):
+    if not _leading(texts):
         return False
+    if texts[0].endswith(":") and filled <= max(2, width // 2) and not any(t.endswith(":") for t in texts[1:]):
+        return True
     near = [records[j] for j in (i - 1, i + 1) if 0 <= j < len(records)]
-    return records[i].fields[0].strip().endswith(":") or any(r.blank or _sparse(r.fields) for r in near)
+    return _sparse(texts) and any(r.blank or _sparse(r.fields) for r in near)
+
+
+def _leading(texts: list[str]) -> bool:
+    """Texts first, the first of them no number or date, then only blanks."""
+    filled = sum(bool(value.strip()) for value in texts)
+    return filled > 0 and all(value.strip() for value in texts[:filled]) and not typed(texts[0])
 
 
 def _sparse(fields: list[str]) -> bool:
-    """Texts first, the first of them no number or date, then blanks for at least half the fields."""
-    texts = [value.strip() for value in fields]
-    filled = sum(map(bool, texts))
-    return filled > 0 and 2 * filled <= len(texts) and all(texts[:filled]) and not typed(texts[0])
+    """Leading texts (_leading) and blanks for at least half the fields, in a table of three or more."""
+    filled = sum(bool(value.strip()) for value in fields)
+    return len(fields) > 2 and 2 * filled <= len(fields) and _leading(fields)
 
 
 def detect_structure(
@@ -359,14 +366,21 @@ def _past_lookalikes(records: list[Record], start: int, width: int) -> int:
         later = [j for j in later if not records[j].blank and not footer_like(records[j].fields, width)]
         if not later:
             break
-        # Both judged on the rows below the later one: a stray value there is no vote for the first.
         rows = [records[j].fields for j in later]
-        here = (_header_votes(records[start].fields, rows[1:]), -_blanks(records[start].fields))
+        # A row of only delimiters between them is the table's own empty row, not a preamble's blank
+        # line: both are judged on the rows below the later one, where its stray value is no vote.
+        empty_row = any(r.blank and len(r.fields) > 1 for r in records[start + 1 : later[0]])
+        here = (_header_votes(records[start].fields, rows[1:] if empty_row else rows), -_blanks(records[start].fields))
         there = (_header_votes(rows[0], rows[1:]), -_blanks(rows[0]))
-        if not (there > here and there[0] > 0) or _group_row(records[start].fields, rows[0], rows[1:]):
+        if not (there > here and there[0] > 0) or _above_header_row(records[start].fields, rows[0], rows[1:]):
             break
         start = later[0]
     return start
+
+
+def _above_header_row(above: list[str], below: list[str], rows: list[list[str]]) -> bool:
+    """Whether two records are both the header's: a group row above the names, or the names above labels."""
+    return _group_row(above, below, rows) or _label_row(above, below, rows)
 
 
 def _blanks(fields: list[str]) -> int:
@@ -395,8 +409,9 @@ def _fitted(names: list[str], width: int, rows: list[list[str]], notes: list[str
 def _second_table(records: list[Record], data_start: int, width: int, names: list[str]) -> int | None:
     """The line of the blank line before a second table: after a blank line (or a row of only
     delimiters), two or more records of one width that are another table's: another width, the
-    header again, or a header by two columns' votes at least over the records down to the next blank
-    line (one stray code after an empty row is no table: `1,Ze` / `,` / `A1,Ana` / `2,Bia`)."""
+    header again, or a header, every column named, by two columns' votes at least over the records
+    down to the next blank line (one stray code after an empty row is no table: `1,Ze` / `,` /
+    `A1,Ana` / `2,Bia`; nor is a row whose empty cells stand above numbers)."""
     for i in range(data_start, len(records) - 2):
         if not (records[i].blank and not records[i + 1].blank and not records[i + 2].blank):
             continue
@@ -406,7 +421,8 @@ def _second_table(records: list[Record], data_start: int, width: int, names: lis
         if len(after) != width or after == names:
             return records[i].first
         below = list(takewhile(lambda r: not r.blank, records[i + 2 :]))
-        if _header_votes(after, [r.fields for r in below]) >= 2:
+        named = all(value.strip() for value in (after[:-1] if not after[-1].strip() else after))
+        if named and _header_votes(after, [r.fields for r in below]) >= 2:
             return records[i].first
     return None
 
