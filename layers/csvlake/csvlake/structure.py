@@ -1,10 +1,11 @@
 """Where the table is in a file's first lines: preamble, header rows, the data, a second table.
 
-Real exports put a title, a date or notes above the header, a group row above the names, rows of
-only delimiters before the data, a second table after a blank line. Detection works on the records
-of the sample, parsed with the file's dialect: the data are the records of the width most records
-share; the header is the record just before them (or two, when a group row stands above the names);
-what comes before is the preamble. Footers, which only the end of the file shows, are found as the
+Real exports put a title, a date, notes or label:value lines above the header, a group row above
+the names or a row of labels below them, rows of only delimiters before the data, a second table
+after a blank line. Detection works on the records of the sample, parsed with the file's dialect:
+the data are the records of the width most records share; the header is the record just before
+them (or two, when a group row stands above the names or labels below them); what comes before is
+the preamble. Footers, which only the end of the file shows, are found as the
 file streams (footer.py). Every line left out is kept with its reason, for the report.
 """
 
