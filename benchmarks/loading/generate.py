@@ -97,6 +97,8 @@ ESTIMATED = {
     "stray_number": 40,
     "stray_date": 15,
     "slash_dates_ymd": 10,
+    "delimiter_rows_inside": 10,
+    "header_label_row": 10,
 }
 
 
@@ -173,6 +175,21 @@ PT_NOTES = [
     "troca do produto, sem custo",
     "nota fiscal nº 1234",
     "devolução parcial",
+]
+
+
+# The en table's labels, for a row of them below its names.
+EN_LABELS = [
+    "Transaction number",
+    "Supplier's registered name",
+    "Council department",
+    "Amount paid (GBP)",
+    "Items invoiced",
+    "Date of the invoice",
+    "Date and time of payment",
+    "VAT rate applied",
+    "Supplier's postcode",
+    "What was bought",
 ]
 
 
@@ -417,11 +434,15 @@ def group_row(groups: list[str]) -> Callable[[Table], Made]:
     return make
 
 
-def preamble(texts: list[str], blank: bool, delimited: bool = False) -> Callable[[Table], Made]:
+def preamble(texts: list[str | list[str]], blank: bool, delimited: bool = False) -> Callable[[Table], Made]:
+    """Lines above the header: a text each, or its fields (`["Empresa:", "ACME Ltda"]`); `delimited`
+    pads them with delimiters to the table's width, as a spreadsheet's export does."""
+
     def make(t: Table) -> Made:
         d = t.dialect
         width = len(t.header)
-        lines = [line_text([x] + [""] * (width - 1), d) if delimited else field_text(x, d) for x in texts]
+        rows = [[x] if isinstance(x, str) else x for x in texts]
+        lines = [line_text(r + [""] * (width - len(r)) if delimited else r, d) for r in rows]
         if blank:
             lines.append("")
         lines += table_lines(t).lines
@@ -503,6 +524,42 @@ def index_column(named_header: bool) -> Callable[[Table], Made]:
         views = [view(["", *t.header], kept), view(t.header, t.rows)]
         what = "an empty header name" if named_header else "no header name (the header one narrower)"
         return Lines(lines, d), views, f"an index column with {what}"
+
+    return make
+
+
+def delimiter_rows_inside(rng: random.Random) -> Callable[[Table], Made]:
+    """Three records of only delimiters among the data (a spreadsheet's empty rows): read as no row,
+    or as a row of empty values (pandas, CleverCSV, DuckDB, csvlake)."""
+
+    def make(t: Table) -> Made:
+        d = t.dialect
+        at = set(rng.sample(range(1, len(t.rows)), 3))
+        lines, kept = [line_text(t.header, d)], []
+        for i, row in enumerate(t.rows):
+            if i in at:
+                lines.append(d.delimiter * (len(t.header) - 1))
+                kept.append([""] * len(t.header))
+            lines.append(line_text(row, d))
+            kept.append(row)
+        return (
+            Lines(lines, d),
+            [view(t.header, t.rows), view(t.header, kept)],
+            "three rows of only delimiters among the records",
+        )
+
+    return make
+
+
+def label_row(labels: list[str]) -> Callable[[Table], Made]:
+    """A row of labels below the names (the US Census' `Geography,Geographic Area Name,…`): the names
+    kept and the labels left out, or both joined with a space."""
+
+    def make(t: Table) -> Made:
+        d = t.dialect
+        lines = [line_text(t.header, d), line_text(labels, d)] + [line_text(r, d) for r in t.rows]
+        joined = [f"{h} {label}" for h, label in zip(t.header, labels)]
+        return Lines(lines, d), [view(t.header, t.rows), view(joined, t.rows)], "a row of labels below the names"
 
     return make
 
@@ -735,6 +792,19 @@ def cases(seed: int, rows: int) -> list[Case]:
         add("row_less_sep", "ptbr", row_less_sep(r, c), f"ptbr-row_less_sep-r{r}-c{c}", "ptbr", r)
     for r, c in picks(3, range(pwidth)):
         add("row_more_sep", "ptbr", row_more_sep(r, c), f"ptbr-row_more_sep-r{r}-c{c}", "ptbr", r)
+
+    # Layouts an adversarial trial of issue 17 found misread; a generator of their own, so that the
+    # cases above stay as they were.
+    later = random.Random(seed * 1000 + 3)
+    add("delimiter_rows_inside", "en", delimiter_rows_inside(later), group="table")
+    add("header_label_row", "en", label_row(EN_LABELS), group="table")
+    key_value = [["Empresa:", "ACME Comércio Ltda"], ["Período:", "01/2023 a 12/2024"]]
+    for kind, make in [
+        ("preamble_key_value", preamble(key_value, blank=True, delimited=True)),
+        ("preamble_key_value_noblank", preamble(key_value, blank=False, delimited=True)),
+        ("delimiter_rows_inside", delimiter_rows_inside(later)),
+    ]:
+        add(kind, "ptbr", make, group="ptbr")
     return out
 
 

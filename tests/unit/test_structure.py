@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 
 import pytest
 
 from csvlake.config import Config
+from csvlake.dialect import detect
+from csvlake.structure import Structure
 from support import LocalLake
 
 
@@ -253,3 +256,223 @@ def test_a_contract_names_its_own_null_tokens(lake):
     assert valor["type"] == "number" and valor["nulls"] == 2 and valor["count"] == 2
     assert processed(lake, report)[1:] == [["1", "1.5"], ["2", ""], ["3", ""], ["4", "2.5"]]
     assert report["dialect"]["null_values"] == ["N/D", " - "]
+
+
+# Layouts from real exports that an adversarial trial found misread (issue 17).
+
+PT_ROWS = [
+    ("1", "Ana", "05/01/2024", "1.234,56", "3"),
+    ("2", "Bruno", "06/01/2024", "99,90", "1"),
+    ("3", "Cecília", "08/01/2024", "10,00", "12"),
+    ("4", "Davi", "10/01/2024", "5,75", "2"),
+    ("5", "Érica", "15/01/2024", "2.000,10", "7"),
+    ("6", "Fábio", "20/01/2024", "0,99", "1"),
+    ("7", "Glória", "25/01/2024", "47,30", "4"),
+    ("8", "Hélio", "31/01/2024", "120,00", "9"),
+]
+
+
+def pt_processed(row: tuple[str, ...]) -> list[str]:
+    """A pt-BR row as the processed copy writes it: ISO dates, plain decimal numbers."""
+    code, name, date, value, qty = row
+    day, month, year = date.split("/")
+    number = value.replace(".", "").replace(",", ".").rstrip("0").rstrip(".")
+    return [code, name, f"{year}-{month}-{day}", number, qty]
+
+
+@pytest.mark.parametrize(
+    "preamble",
+    [
+        ["Empresa:;ACME Ltda;;;", "Período:;01/2024 a 06/2024;;;", ""],
+        ["Empresa:;ACME Ltda;;;", "Período:;01/2024 a 06/2024;;;"],
+        ["Empresa:;ACME Ltda", "Período:;01/2024 a 06/2024", ""],
+    ],
+    ids=["padded-then-blank", "padded-no-blank", "unpadded-then-blank"],
+)
+def test_a_key_value_preamble_padded_to_the_width_is_skipped_not_taken_as_the_header(lake, preamble):
+    text = "\r\n".join([*preamble, "Código;Cliente;Data;Valor;Qtd", *(";".join(r) for r in PT_ROWS)]) + "\r\n"
+
+    report = lake.ingest("vendas.csv", data=text.encode("cp1252"))
+
+    assert report["status"] == "processed" and report["dialect"]["encoding"] == "cp1252"
+    assert [c["source_name"] for c in report["columns"]] == ["Código", "Cliente", "Data", "Valor", "Qtd"]
+    assert [c["type"] for c in report["columns"]] == ["integer", "string", "date", "number", "integer"]
+    assert processed(lake, report)[1:] == [pt_processed(r) for r in PT_ROWS]
+    assert skipped(report) == [(n, "blank" if not t else "preamble", t) for n, t in enumerate(preamble, 1)]
+    header = len(preamble) + 1
+    assert report["structure"]["header_lines"] == [header] and report["structure"]["data_line"] == header + 1
+    assert accounted(report) == {
+        "total": header + len(PT_ROWS),
+        "header": 1,
+        "data": len(PT_ROWS),
+        "skipped": len(preamble),
+        "skipped_by_reason": dict(Counter("blank" if not t else "preamble" for t in preamble)),
+    }
+
+
+@pytest.mark.parametrize(
+    ("data", "line"),
+    [
+        (b"codigo,nome\n1,Ze\n,\nA1,Ana\n2,Bia\n3,Caio\n4,Du\n", 3),
+        (b"a,b\n,\nx,y\n8,z\nq,r\n", 2),
+        (b"codigo,nome\n,\nA1,Ana\n2,Bia\n3,Caio\n", 2),
+    ],
+    ids=["inside-the-data", "after-the-header-then-text", "after-the-header-then-a-code"],
+)
+def test_a_row_of_only_delimiters_among_the_data_is_an_empty_row_not_a_second_table(lake, data, line):
+    report = lake.ingest("a.csv", data=data)
+
+    records = [r.split(",") for r in data.decode().splitlines()]
+    assert [c["source_name"] for c in report["columns"]] == records[0]
+    assert processed(lake, report)[1:] == records[1:]  # the empty one as a row of nulls, as pandas reads it
+    assert report["rows"] == {"read": len(records) - 1, "written": len(records) - 1, "rejected": 0}
+    assert report["structure"]["second_table_line"] is None and report["skipped_lines"] == []
+    assert report["columns"][0]["nulls"] == 1 and processed(lake, report)[line - 1] == ["", ""]
+    assert accounted(report) == {
+        "total": len(records),
+        "header": 1,
+        "data": len(records) - 1,
+        "skipped": 0,
+        "skipped_by_reason": {},
+    }
+
+
+def test_a_second_table_of_the_same_width_after_a_row_of_only_delimiters_needs_its_own_header(lake):
+    data = b"id,a,b\nx,10,1\ny,20,2\nz,30,3\n,,\nname,p,q\nA,5,1\nB,6,2\n"
+
+    report = lake.ingest("a.csv", data=data)
+
+    assert processed(lake, report)[1:] == [["x", "10", "1"], ["y", "20", "2"], ["z", "30", "3"]]
+    assert report["structure"]["second_table_line"] == 5
+    assert accounted(report)["skipped_by_reason"] == {"empty row": 1, "second table": 3}
+
+
+YEARS = [str(year) for year in range(1960, 2024)]
+COUNTRIES = [("Aruba", "ABW"), ("Afghanistan", "AFG"), ("Angola", "AGO"), ("Albania", "ALB"), ("Brazil", "BRA")]
+
+
+def wdi_values(k: int) -> list[str]:
+    """A country's GDP by year, empty before its first year and for the last one, as the WDI has them."""
+    return [
+        "" if i < 3 * k or year == "2023" else f"{(k + 1) * 1.5e9 + i * 1234567.89:.2f}" for i, year in enumerate(YEARS)
+    ]
+
+
+def test_a_world_bank_export_with_years_as_names_has_its_header_and_typed_years(lake):
+    # The World Development Indicators' CSV: two notes, blank lines, every field quoted, a trailing comma.
+    quoted = lambda fields: ",".join(f'"{f}"' for f in fields) + ","  # noqa: E731
+    lines = [
+        quoted(["Data Source", "World Development Indicators"]),
+        "",
+        quoted(["Last Updated Date", "2024-06-28"]),
+        "",
+        quoted(["Country Name", "Country Code", "Indicator Name", "Indicator Code", *YEARS]),
+        *(quoted([n, c, "GDP (current US$)", "NY.GDP.MKTP.CD", *wdi_values(k)]) for k, (n, c) in enumerate(COUNTRIES)),
+    ]
+
+    report = lake.ingest("API_NY.GDP.MKTP.CD.csv", data=("\n".join(lines) + "\n").encode("utf-8-sig"))
+
+    assert report["structure"]["header_lines"] == [5] and report["structure"]["preamble_lines"] == 4
+    names = ["Country Name", "Country Code", "Indicator Name", "Indicator Code", *YEARS]
+    assert [c["source_name"] for c in report["columns"]][: len(names)] == names
+    # The trailing comma's blank last name, kept as a column of nulls, as for any trailing delimiter.
+    assert [c["source_name"] for c in report["columns"]][len(names) :] == [""]
+    types = {c["source_name"]: c["type"] for c in report["columns"]}
+    assert {types[y] for y in YEARS[:-1]} == {"number"} and types["Country Name"] == "string"
+    out = processed(lake, report)
+    assert [row[:2] for row in out[1:]] == [list(c) for c in COUNTRIES]
+    assert [[float(v) if v else None for v in row[4:-1]] for row in out[1:]] == [
+        [float(v) if v else None for v in wdi_values(k)] for k in range(len(COUNTRIES))
+    ]
+    assert [s[:2] for s in skipped(report)] == [(1, "preamble"), (2, "blank"), (3, "preamble"), (4, "blank")]
+    assert accounted(report)["data"] == len(COUNTRIES)
+
+
+STATES = [
+    ("0400000US01", "Alabama"),
+    ("0400000US02", "Alaska"),
+    ("0400000US04", "Arizona"),
+    ("0400000US05", "Arkansas"),
+]
+STATES += [("0400000US06", "California"), ("0400000US08", "Colorado"), ("0400000US09", "Connecticut")]
+
+
+@pytest.mark.parametrize("end", ["", ","], ids=["plain", "trailing-comma"])
+def test_a_census_export_with_a_row_of_labels_below_the_names_keeps_the_names_and_typed_columns(lake, end):
+    # data.census.gov's ACS tables: variable codes, then their labels, then the data.
+    names = ["GEO_ID", "NAME", "B01001_001E", "B01001_001M", "B01001_002E", "B01001_002M"]
+    labels = ["Geography", "Geographic Area Name", "Estimate!!Total:", "Margin of Error!!Total:"]
+    labels += ["Estimate!!Total:!!Male:", "Margin of Error!!Total:!!Male:"]
+    rows = [
+        [geo, name, str(5024279 - 7919 * i), "*****", str(2448660 - 3911 * i), str(6096 + 17 * i)]
+        for i, (geo, name) in enumerate(STATES)
+    ]
+    text = "".join(",".join(fields) + end + "\n" for fields in [names, labels, *rows])
+
+    report = lake.ingest("ACSDT5Y2022.B01001-Data.csv", data=text.encode())
+
+    assert report["structure"]["header_rows"] == 2 and report["structure"]["header_lines"] == [1, 2]
+    assert [c["source_name"] for c in report["columns"]][:6] == names
+    assert [c["type"] for c in report["columns"]][:6] == ["string", "string", "integer", "string", "integer", "integer"]
+    assert [row[:6] for row in processed(lake, report)[1:]] == rows
+    assert any("labels" in w and "'Geography'" in w for w in report["warnings"])
+    assert accounted(report) == {"total": 9, "header": 2, "data": 7, "skipped": 0, "skipped_by_reason": {}}
+
+
+def structure_of(data: bytes) -> Structure:
+    return detect(data, complete=True)[1]
+
+
+@pytest.mark.parametrize(
+    ("data", "header_lines", "names"),
+    [
+        # Unnamed columns in a header right above the data: not a padded preamble line.
+        (b"id;name;;\n1;Ana;x;y\n2;Bo;z;w\n3;Cy;q;r\n", (1,), ["id", "name", "", ""]),
+        # A run of years names a header; the same names as data rows under it do not.
+        (
+            b"Country,2019,2020,2021\nBrazil,1.5,2.5,3.5\nChile,4.5,5.5,6.5\nPeru,1,2,3.25\n",
+            (1,),
+            ["Country", "2019", "2020", "2021"],
+        ),
+        (b"1990,1991,1992\n2000,2001,2002\n2010,2011,2012\n", (), ["column_1", "column_2", "column_3"]),
+        # Three small integers in a row are data, not column numbers.
+        (b"5,6,7,1.5\n3,9,2,0.5\n4,1,8,2.5\n", (), ["column_1", "column_2", "column_3", "column_4"]),
+        # After a row of only delimiters, a row of a number and empty cells: no second table's header.
+        (b"id,a,b,c\n1,2,3,4\n5,6,7,8\n,,,\n9,,,\n10,11,12,13\n14,15,16,17\n", (1,), ["id", "a", "b", "c"]),
+        # A title with a comma and no number or date above a two-column table, a blank line between.
+        (b"Spend report, Northgate Council\n\nName,Value\nA,1\nB,2\nC,3\n", (3,), ["Name", "Value"]),
+        # Label lines ending in a colon in a table of two columns.
+        (
+            b"Empresa:;ACME Ltda\nPer\xc3\xadodo:;2024\n\nData;Valor\n01/02/2024;1,5\n02/02/2024;2\n",
+            (4,),
+            ["Data", "Valor"],
+        ),
+        # The header written twice (Pollock's multi-row header): two header lines, its names.
+        (b"id,name,score\nid,name,score\n1,Ana,2.5\n2,Bo,3.5\n3,Cy,4\n", (1, 2), ["id", "name", "score"]),
+        # A group row that repeats its names over their span joins them, as one with blanks does.
+        (
+            b"Loja;Loja;Total\nnome;cidade;valor\nA;Rio;1\nB;SP;2\nC;BH;3\n",
+            (1, 2),
+            ["Loja nome", "Loja cidade", "Total valor"],
+        ),
+    ],
+    ids=[
+        "unnamed-columns",
+        "years",
+        "years-as-data",
+        "small-integers",
+        "sparse-row-after-an-empty-row",
+        "untyped-title-with-a-comma",
+        "key-value-two-columns",
+        "header-twice",
+        "repeated-group",
+    ],
+)
+def test_detection_tells_header_rows_from_data_rows_that_look_alike(data, header_lines, names):
+    structure = structure_of(data)
+
+    assert structure.header_lines == header_lines
+    first = header_lines[0] if header_lines else 1
+    assert structure.data_line == first + len(header_lines) and len(structure.skipped) == first - 1
+    assert structure.end_line is None
+    assert structure.names == names

@@ -1,10 +1,11 @@
 """Where the table is in a file's first lines: preamble, header rows, the data, a second table.
 
-Real exports put a title, a date or notes above the header, a group row above the names, rows of
-only delimiters before the data, a second table after a blank line. Detection works on the records
-of the sample, parsed with the file's dialect: the data are the records of the width most records
-share; the header is the record just before them (or two, when a group row stands above the names);
-what comes before is the preamble. Footers, which only the end of the file shows, are found as the
+Real exports put a title, a date, notes or label:value lines above the header, a group row above
+the names or a row of labels below them, rows of only delimiters before the data, a second table
+after a blank line. Detection works on the records of the sample, parsed with the file's dialect:
+the data are the records of the width most records share; the header is the record just before
+them (or two, when a group row stands above the names or labels below them); what comes before is
+the preamble. Footers, which only the end of the file shows, are found as the
 file streams (footer.py). Every line left out is kept with its reason, for the report.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from itertools import pairwise, takewhile
 
 from .report import shown
 
@@ -76,10 +78,12 @@ DATE = re.compile(
     r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
 )
 TIME = re.compile(r"^\d{1,2}:\d{2}(?::\d{2})?$")
+INTEGER = re.compile(r"^\s*\d{1,4}\s*$")
 BOOLEAN = re.compile(r"^(?i:true|false|yes|no|sim|não|nao)$")
 # Words, names and codes: what a cell of a well-split table holds (CleverCSV's alphanumeric type).
 WORDS = re.compile(r"^[\w][\w .'’&/\\()@#*+:%ºª°\r\n-]*$")  # a quoted text may hold line breaks
 ONLY_DELIMITERS = re.compile(r"[\s,;|\"']")  # what a row of only delimiters holds
+MAX_HEADER_ROWS = 3  # the names and the rows of labels below them that detection takes as the header
 TOTALS = re.compile(r"^(?i:(?:sub|grand[ -]?)?totals?|totais|total geral|soma|sum|subtotais)\b")
 NOTES = re.compile(r"^(?i:fonte|source|nota|notas|note|notes|obs|observa[cç][aã]o|elabora[cç][aã]o|\*)")
 
@@ -121,27 +125,64 @@ def consistency(records: list[Record]) -> float:
 
 def _header_votes(names: list[str], rows: list[list[str]]) -> int:
     """Votes per column, as csv.Sniffer does: a column whose values are typed (numbers, dates; all
-    but a stray one in ten) votes for a header if its first value is not typed, against one if it is."""
+    but a stray one in ten) votes for a header if its first value is not typed, against one if it is.
+    Names that are periods (_periods: `1960,1961,…`) above rows that are not count as untyped."""
+    periods = _periods(names)
+    if periods and 2 * sum(bool(_periods(r) & periods) for r in rows) >= len(rows):
+        periods = set()
     votes = 0
     for j, name in enumerate(names):
         values = [r[j] for r in rows if len(r) == len(names) and r[j].strip()]
         if not values or sum(typed(v) for v in values) < 0.9 * len(values):
             continue
-        votes += -1 if typed(name) else 1
+        votes += -1 if typed(name) and j not in periods else 1
     return votes
 
 
+def _periods(values: list[str]) -> set[int]:
+    """The columns of a run of adjacent names that count periods: three or more years stepping evenly
+    upwards (`1960,1961,…`, `2000,2005,2010`: World Bank, IBGE), or column numbers from 0 or 1
+    (`0,1,2,3`: pandas' default names), which a data row seldom holds."""
+    numbers = [int(v) if INTEGER.match(v) else None for v in values]
+    found: set[int] = set()
+    j = 0
+    while j < len(numbers) - 2:
+        first, second = numbers[j], numbers[j + 1]
+        if first is None or second is None or not 0 < second - first <= 10:
+            j += 1
+            continue
+        end = j + 2
+        while end < len(numbers) and numbers[end] is not None and numbers[end] - numbers[end - 1] == second - first:
+            end += 1
+        run = numbers[j:end]
+        years = len(run) >= 3 and all(1800 <= n <= 2100 for n in run)
+        columns = len(run) >= 4 and second - first == 1 and first in (0, 1)
+        if years or columns:
+            found.update(range(j, end))
+        j = end - 1
+    return found
+
+
 def _group_row(group: list[str], names: list[str], rows: list[list[str]]) -> bool:
-    """Whether `group` is a row of group names above the header `names` (`Cliente;;Endereço;;`)."""
+    """Whether `group` is a row of group names above the header `names` (`Cliente;;Endereço;;`,
+    `Loja;Loja;Total`)."""
     filled = [value.strip() for value in group if value.strip()]
     return (
         len(group) > 2
-        and 0 < len(filled) < len(group)
+        and bool(filled)
+        and _grouping(group, names)
         and all(value.strip() for value in names)
         and not any(typed(value) for value in filled)
         and not any(typed(value) for value in names)
         and _header_votes(names, rows) > 0
     )
+
+
+def _grouping(group: list[str], names: list[str]) -> bool:
+    """Whether a header row above `names` groups them (its names over blanks, or repeated over
+    their span: `Loja;Loja;Total`), so that its names join those below, rather than being the names."""
+    blanks = any(not above.strip() and name.strip() for above, name in zip(group, names))
+    return blanks or any(a.strip() and a == b for a, b in pairwise(group))
 
 
 def joined_names(group: list[str], names: list[str]) -> list[str]:
@@ -153,9 +194,33 @@ def joined_names(group: list[str], names: list[str]) -> list[str]:
     return out
 
 
-def _title(record: Record, width: int) -> bool:
-    """A title padded with delimiters to the table's width (`Relatório de vendas;;;;`)."""
-    return width > 2 and sum(bool(value.strip()) for value in record.fields) == 1
+def _padded(records: list[Record], i: int, width: int) -> bool:
+    """Whether record `i` is a preamble line of the table's width: a title padded with delimiters
+    (`Relatório de vendas;;;;`), or a label and its value, `Empresa:;ACME Ltda;;;`, which ends in a
+    colon or stands among such lines or before a blank one, unlike a header with unnamed columns
+    (`id;name;;`) right above the data; in a table of two or three columns, `Empresa:;ACME Ltda`."""
+    texts = [value.strip() for value in records[i].fields]
+    filled = sum(map(bool, texts))
+    if width > 2 and filled == 1:
+        return True
+    if not _leading(texts):
+        return False
+    if texts[0].endswith(":") and filled <= max(2, width // 2) and not any(t.endswith(":") for t in texts[1:]):
+        return True
+    near = [records[j] for j in (i - 1, i + 1) if 0 <= j < len(records)]
+    return _sparse(texts) and any(r.blank or _sparse(r.fields) for r in near)
+
+
+def _leading(texts: list[str]) -> bool:
+    """Texts first, the first of them no number or date, then only blanks."""
+    filled = sum(bool(value.strip()) for value in texts)
+    return filled > 0 and all(value.strip() for value in texts[:filled]) and not typed(texts[0])
+
+
+def _sparse(fields: list[str]) -> bool:
+    """Leading texts (_leading) and blanks for at least half the fields, in a table of three or more."""
+    filled = sum(bool(value.strip()) for value in fields)
+    return len(fields) > 2 and 2 * filled <= len(fields) and _leading(fields)
 
 
 def detect_structure(
@@ -194,13 +259,20 @@ def detect_structure(
         names = [f"column_{i + 1}" for i in range(width)]
     elif header_rows == 1:
         names = _fitted(rows[0], width, rows[1:], notes)
-    else:
+    elif any(_grouping(group, rows[header_rows - 1]) for group in rows[: header_rows - 1]):
         names = _fitted(rows[header_rows - 1], width, rows[header_rows:], notes)
         for group in reversed(rows[: header_rows - 1]):
             names = joined_names(group, names)
-        lines_of = f"lines {body[0].first}-{body[header_rows - 1].last}"
-        examples = ", ".join(repr(name) for name in names[:3])
-        notes.append(f"a header of {header_rows} rows ({lines_of}): the group names joined to the names, {examples}, …")
+        notes.append(
+            f"a header of {header_rows} rows ({_span(body, header_rows)}): the group names joined to the names, {_examples(names)}, …"
+        )
+    else:
+        names = _fitted(rows[0], width, rows[header_rows:], notes)
+        labels = rows[1][: len(names)]
+        notes.append(
+            f"a header of {header_rows} rows ({_span(body, header_rows)}): the names are line {body[0].first}'s, "
+            f"{_examples(names)}, …; the line(s) below them hold labels, {_examples(labels)}, …"
+        )
     header_records = body[:header_rows]
     data_line = header_records[-1].last + 1 if header_records else body[0].first
     if skip_lines is not None:
@@ -212,6 +284,14 @@ def detect_structure(
         notes.append(f"a second table from line {end} on is not read")
     header_lines = tuple(r.first for r in header_records)
     return Structure(header_lines, data_line, names, tuple(skipped), end, tuple(notes), footer_rows)
+
+
+def _span(body: list[Record], count: int) -> str:
+    return f"lines {body[0].first}-{body[count - 1].last}"
+
+
+def _examples(values: list[str]) -> str:
+    return ", ".join(repr(value) for value in values[:3])
 
 
 def _line(n: int, lines: list[str], reason: str) -> SkippedLine:
@@ -228,23 +308,47 @@ def skipped_line(n: int, text: str, reason: str) -> SkippedLine:
 
 
 def _header_rows(rows: list[list[str]], width: int) -> int:
-    """1 or 0 header rows, by the kinds of values (_header_votes); 2 for a group row above the names."""
+    """1 or 0 header rows, by the kinds of values (_header_votes); 2 for a group row above the names;
+    more for rows of labels below them (_label_row)."""
     if len(rows) > 2 and len(rows[0]) == len(rows[1]) == width and _group_row(rows[0], rows[1], rows[2:]):
         return 2
     if len(rows) == 1:
         return 0 if all(typed(value) for value in rows[0]) else 1
-    if len(rows[0]) != width or _header_votes(rows[0], rows[1:]) >= 0:
-        return 1
-    return 0
+    if len(rows[0]) == width and _header_votes(rows[0], rows[1:]) < 0:
+        return 0
+    count = 1
+    while count < MAX_HEADER_ROWS and len(rows) > count + 1 and _label_row(rows[0], rows[count], rows[count + 1 :]):
+        count += 1
+    return count
+
+
+def _label_row(names: list[str], labels: list[str], rows: list[list[str]]) -> bool:
+    """Whether `labels` is one more header row below the `names`: a full row of distinct texts above
+    typed data (the US Census' `Geography,Geographic Area Name,Estimate!!Total`, units, the header
+    written twice). Two typed columns at least must say so, unless the row repeats the names, for a
+    first data row may hold a stray text in one."""
+    if len(labels) != len(names):
+        return False
+    # A trailing delimiter on both rows leaves a last blank cell that is no label.
+    end = len(names) - 1 if not names[-1].strip() and not labels[-1].strip() else len(names)
+    texts = [value.strip() for value in labels[:end]]
+    return (
+        all(texts)
+        and all(value.strip() for value in names[:end])
+        and len(set(texts)) == len(texts)
+        and not any(typed(value) for value in texts)
+        and _header_votes(names, rows) > 0
+        and _header_votes(labels, rows) >= (1 if labels == names else 2)
+    )
 
 
 def _table_start(records: list[Record], width: int, lookalikes: bool = True) -> int:
     """The index of the header's record: the first non-blank record of the data's width that is not
-    a padded title, or the one just above it when it is one field narrower or wider (a header
+    a padded preamble line, or the one just above it when it is one field narrower or wider (a header
     without a name for an index column, or with a trailing delimiter); with `lookalikes`, past a
     preamble line of the data's width (_past_lookalikes)."""
     for i, record in enumerate(records):
-        if record.blank or len(record.fields) != width or _title(record, width):
+        if record.blank or len(record.fields) != width or _padded(records, i, width):
             continue
         if i > 0 and abs(len(records[i - 1].fields) - width) == 1 and not records[i - 1].blank:
             above = records[i - 1].fields
@@ -264,12 +368,20 @@ def _past_lookalikes(records: list[Record], start: int, width: int) -> int:
         if not later:
             break
         rows = [records[j].fields for j in later]
-        here = (_header_votes(records[start].fields, rows), -_blanks(records[start].fields))
+        # A row of only delimiters between them is the table's own empty row, not a preamble's blank
+        # line: both are judged on the rows below the later one, where its stray value is no vote.
+        empty_row = any(r.blank and len(r.fields) > 1 for r in records[start + 1 : later[0]])
+        here = (_header_votes(records[start].fields, rows[1:] if empty_row else rows), -_blanks(records[start].fields))
         there = (_header_votes(rows[0], rows[1:]), -_blanks(rows[0]))
-        if not (there > here and there[0] > 0) or _group_row(records[start].fields, rows[0], rows[1:]):
+        if not (there > here and there[0] > 0) or _above_header_row(records[start].fields, rows[0], rows[1:]):
             break
         start = later[0]
     return start
+
+
+def _above_header_row(above: list[str], below: list[str], rows: list[list[str]]) -> bool:
+    """Whether two records are both the header's: a group row above the names, or the names above labels."""
+    return _group_row(above, below, rows) or _label_row(above, below, rows)
 
 
 def _blanks(fields: list[str]) -> int:
@@ -296,15 +408,22 @@ def _fitted(names: list[str], width: int, rows: list[list[str]], notes: list[str
 
 
 def _second_table(records: list[Record], data_start: int, width: int, names: list[str]) -> int | None:
-    """The line of the blank line before a second table: after a blank line, two or more records
-    of one width that are another table's (another width, or a header again)."""
+    """The line of the blank line before a second table: after a blank line (or a row of only
+    delimiters), two or more records of one width that are another table's: another width, the
+    header again, or a header, every column named, by two columns' votes at least over the records
+    down to the next blank line (one stray code after an empty row is no table: `1,Ze` / `,` /
+    `A1,Ana` / `2,Bia`; nor is a row whose empty cells stand above numbers)."""
     for i in range(data_start, len(records) - 2):
         if not (records[i].blank and not records[i + 1].blank and not records[i + 2].blank):
             continue
         after, next_ = records[i + 1].fields, records[i + 2].fields
         if len(after) != len(next_) or len(after) < 2:
             continue
-        if len(after) != width or after == names or _header_votes(after, [next_]) > 0:
+        if len(after) != width or after == names:
+            return records[i].first
+        below = list(takewhile(lambda r: not r.blank, records[i + 2 :]))
+        named = all(value.strip() for value in (after[:-1] if not after[-1].strip() else after))
+        if named and _header_votes(after, [r.fields for r in below]) >= 2:
             return records[i].first
     return None
 
