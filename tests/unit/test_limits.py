@@ -131,7 +131,7 @@ def test_a_file_too_large_for_the_time_left_is_rejected_before_it_is_read(tmp_pa
     ref = ObjectRef(ref.bucket, ref.key, size=len(data))
 
     # WHEN it is processed
-    deadline = Deadline.within(10, clock=lambda: 0.0)
+    deadline = Deadline.counting_down(Countdown(25), margin=15)
     report = check_report(process(lake.store, ref, lake.config, deadline=deadline).as_dict())
 
     # THEN its report says so, with its size and the rate; the object was copied, never read

@@ -3,7 +3,6 @@ and the reason a file that does not fit in it is rejected with."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -16,12 +15,7 @@ class Deadline:
 
     at: float  # a clock() value
     started: float  # the clock() value when the file's time began
-    clock: Callable[[], float] = time.monotonic
-
-    @classmethod
-    def within(cls, seconds: float, clock: Callable[[], float] = time.monotonic) -> Deadline:
-        now = clock()
-        return cls(now + seconds, now, clock)
+    clock: Callable[[], float]
 
     @classmethod
     def counting_down(cls, remaining: Callable[[], float], margin: float) -> Deadline:
