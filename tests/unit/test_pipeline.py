@@ -418,15 +418,6 @@ def test_gzip_with_zero_padding_after_the_member_is_read(lake):
     assert report["status"] == "processed" and report["rows"]["written"] == 1
 
 
-def test_when_time_runs_out_the_work_stops_and_nothing_is_written(lake):
-    from csvlake.errors import OutOfTime
-
-    ref = lake.drop("raw/late.csv", (DATA / "bad_rows.csv").read_bytes())
-    with pytest.raises(OutOfTime):
-        process(lake.store, ref, lake.config, deadline=0.0)
-    assert lake.object_keys() == {"raw/late.csv"}
-
-
 def test_a_new_version_leaves_no_output_of_the_old_one_that_contradicts_its_report(lake):
     lake.ingest("v.csv", data=b"a,b\n1,2\n3\n")
     assert lake.exists("quarantine/v.rejected.csv")

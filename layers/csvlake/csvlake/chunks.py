@@ -7,7 +7,6 @@ of their own, so that they overlap the work on the chunk before.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import TypeVar
 
@@ -16,6 +15,7 @@ import pyarrow.compute as pc
 
 from .arrowtext import single_byte, transcoded
 from .config import Config
+from .deadline import Deadline
 from .dialect import SAMPLE_BYTES, Dialect
 from .errors import OutOfTime, Rejected
 from .footer import without_footer
@@ -29,22 +29,20 @@ from .structure import Structure
 T = TypeVar("T")
 # A chunk of a wide file gets one block per WIDE_COLUMNS columns, up to WIDE_BLOCKS (docs/adr/0014).
 WIDE_COLUMNS, WIDE_BLOCKS = 60, 5
-# A cap on what a gzip member may expand to, so a small bomb cannot exhaust the function.
-MAX_DECOMPRESSED_BYTES = 64 * 1024**3
 
 
-def decompressed(store: ObjectStore, ref: ObjectRef) -> tuple[Iterator[bytes], bool, ObjectRef]:
+def decompressed(store: ObjectStore, ref: ObjectRef, config: Config) -> tuple[Iterator[bytes], bool, ObjectRef]:
     """The object's bytes, gunzipped on the fly when they are gzip (by their magic, not their name),
     whether they were, and the ref completed with the version being read."""
     stream, ref = store.open(ref)
     magic, pieces = peek(read_pieces(stream), len(GZIP_MAGIC))
     gzipped = magic == GZIP_MAGIC
-    return (gunzip(pieces, MAX_DECOMPRESSED_BYTES) if gzipped else pieces), gzipped, ref
+    return (gunzip(pieces, config.max_decompressed_bytes) if gzipped else pieces), gzipped, ref
 
 
-def sampled(store: ObjectStore, ref: ObjectRef) -> tuple[bytes, bool, Iterator[bytes], ObjectRef]:
+def sampled(store: ObjectStore, ref: ObjectRef, config: Config) -> tuple[bytes, bool, Iterator[bytes], ObjectRef]:
     """The first bytes for dialect detection (whether they are the whole file), and all the bytes."""
-    pieces, gzipped, ref = decompressed(store, ref)
+    pieces, gzipped, ref = decompressed(store, ref, config)
     size = SAMPLE_BYTES
     while True:
         sample, pieces = peek(pieces, size + 1)
@@ -61,7 +59,7 @@ def chunks(
     dialect: Dialect,
     structure: Structure,
     config: Config,
-    deadline: float | None,
+    deadline: Deadline | None,
     lines: Lines | None = None,
 ) -> Iterator[Chunk]:
     """The rows of the file's table, each chunk's columns dictionary-encoded; `lines`, if given,
@@ -102,9 +100,9 @@ def encoded(column: pa.ChunkedArray, encoding: str) -> pa.DictionaryArray:
     return column
 
 
-def in_time(items: Iterator[T], deadline: float | None) -> Iterator[T]:
-    """The same items, until the invocation's deadline (a time.monotonic() value) has passed."""
+def in_time(items: Iterator[T], deadline: Deadline | None) -> Iterator[T]:
+    """The same items, until the invocation's deadline has passed."""
     for item in items:
-        if deadline is not None and time.monotonic() > deadline:
-            raise OutOfTime("the invocation's time is nearly up; uploads aborted, nothing written")
+        if deadline is not None and deadline.passed():
+            raise OutOfTime()
         yield item

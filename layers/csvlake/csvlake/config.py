@@ -20,6 +20,17 @@ def _prefix(value: str, name: str) -> str:
     return value if value.endswith("/") else value + "/"
 
 
+def _positive(env: Mapping[str, str], name: str, default: float, kind: type = int) -> float:
+    text = env.get(name, "").strip()
+    try:
+        value = kind(text) if text else default
+    except ValueError:
+        raise ConfigError(f"{name} must be a positive {kind.__name__}, got {text!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be a positive {kind.__name__}, got {text!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Config:
     raw_prefix: str = "raw/"
@@ -39,6 +50,14 @@ class Config:
     # Bytes of local disk pass 1 may fill with parsed chunks so that pass 2 need not parse the object
     # again; None: the free space of the temporary directory, 0: no spill (ADR 0008).
     spill_bytes: int | None = None
+    # What a gzip may expand to: a bomb is bounded by what it costs (time, bounded by the deadline too),
+    # not refused by its ratio, since real files of repeated rows compress over 500:1. 32 GiB: the
+    # most one invocation reads at the fastest rate measured (below × 900 s ≈ 32 GB).
+    max_decompressed_bytes: int = 32 * 1024**3
+    # The fastest end-to-end rate measured, MB/s: the 2 GB file on 2 cores, 2,082 MB in 57.10 s
+    # (docs/benchmarks.md, fifth round). A file whose size at this rate outlasts the time left is
+    # rejected before any work; a slower one is stopped by the deadline, checked per chunk.
+    throughput_mb_s: float = 36.5
 
     def __post_init__(self) -> None:
         if self.output_format not in OUTPUT_FORMATS:
@@ -66,4 +85,6 @@ class Config:
             output_format=env.get("OUTPUT_FORMAT", "csv").strip().lower() or "csv",
             output_bucket=env.get("OUTPUT_BUCKET", "").strip(),
             event_bus_name=env.get("EVENT_BUS_NAME", "").strip(),
+            max_decompressed_bytes=_positive(env, "MAX_DECOMPRESSED_BYTES", cls.max_decompressed_bytes),
+            throughput_mb_s=_positive(env, "THROUGHPUT_MB_S", cls.throughput_mb_s, float),
         )

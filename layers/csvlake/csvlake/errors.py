@@ -16,7 +16,8 @@ class Superseded(Exception):
 
 
 class OutOfTime(Exception):
-    """The invocation would end before the file does: stop cleanly and let the retry start over."""
+    """The invocation ends, or would, before the file does: a retry would run out the same way, so the
+    file is rejected. The message, if any, is the reason; none: the deadline passed during the work."""
 
 
 class Rejected(ValueError):

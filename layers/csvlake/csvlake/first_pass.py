@@ -16,6 +16,7 @@ from . import types
 from .chunks import chunks, sampled
 from .config import Config
 from .contract import Contract
+from .deadline import Deadline
 from .dialect import Dialect, Utf8Evidence, detect
 from .lines import Lines
 from .pool import WORKERS
@@ -74,13 +75,13 @@ def inspect(
     ref: ObjectRef,
     config: Config,
     contract: Contract | None = None,
-    deadline: float | None = None,
+    deadline: Deadline | None = None,
     overrides: dict | None = None,
 ) -> tuple[Inspection, ObjectRef]:
     """The dialect (the contract's overrides aside), and every column's type from all of its values;
     with the ref completed with the version read."""
     overrides = {**(dict(contract.dialect) if contract else {}), **(overrides or {})}
-    sample, complete, pieces, ref = sampled(store, ref)
+    sample, complete, pieces, ref = sampled(store, ref, config)
     dialect, structure = detect(sample, complete, overrides)
     source_names = structure.names
     # An all-ASCII sample reads as UTF-8; the rest of the file decides whether it really is.

@@ -12,13 +12,15 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
 from .config import Config
+from .deadline import Deadline
 from .errors import ObjectGone, Superseded
 from .layout import dataset_of, skip_reason
 from .pipeline import process
 from .ports import ObjectRef, ObjectStore
 from .report import Report
 
-# Time kept back at the end of an invocation to abort uploads and return cleanly.
+# Time kept back at the end of an invocation to abort uploads and reject a file that did not finish:
+# its server-side copy to the quarantine and its report.
 SAFETY_SECONDS = 15
 DETAIL_TYPES = {"processed": "File Processed", "partial": "File Partial", "rejected": "File Rejected"}
 
@@ -37,7 +39,8 @@ class Ingestor:
     def __call__(self, refs: list[ObjectRef], remaining_ms: Callable[[], int] | None = None) -> list[dict[str, Any]]:
         """One result per object: its status and report key, or why it was skipped.
 
-        Raises what a retry may cure (StoreError, OutOfTime), so that Lambda retries the event.
+        Raises what a retry may cure (StoreError), so that Lambda retries the event; a file that cannot
+        finish in the invocation's time is rejected instead, since a retry would run out the same way.
         """
         try:
             return [self._one(ref, remaining_ms) for ref in refs]
@@ -51,7 +54,7 @@ class Ingestor:
         if reason := skip_reason(ref.key, self.config):
             self.logger.info("skipped", extra={"reason": reason})
             return {**where, "status": "skipped", "reason": reason}
-        deadline = time.monotonic() + remaining_ms() / 1000 - SAFETY_SECONDS if remaining_ms else None
+        deadline = Deadline.counting_down(lambda: remaining_ms() / 1000, SAFETY_SECONDS) if remaining_ms else None
         started = time.monotonic()
         try:
             report = process(self.store, ref, self.config, deadline=deadline, stage=self.stage)

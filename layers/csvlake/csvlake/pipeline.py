@@ -17,6 +17,7 @@ from collections.abc import Callable
 from . import dataset
 from .config import Config
 from .contract import ContractError
+from .deadline import Deadline
 from .errors import OutOfTime, ReadError, Rejected, StoreError, StreamError, Superseded
 from .first_pass import Inspection, inspect
 from .html import render as render_html
@@ -35,12 +36,13 @@ def process(
     ref: ObjectRef,
     config: Config,
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
-    deadline: float | None = None,
+    deadline: Deadline | None = None,
     stage: Callable[[str], contextlib.AbstractContextManager] = lambda name: contextlib.nullcontext(),
 ) -> Report:
     """Ingest one raw object; the report is written last, whatever happened, and returned.
 
-    `deadline` (a time.monotonic() value) stops the work with OutOfTime, outputs unwritten.
+    `deadline`: a file that cannot finish before it, by its size or because it passes while the file
+    is read, is rejected with its report, its outputs unwritten.
     `stage(name)` wraps each stage (a tracer's subsegment in Lambda).
     """
     keys = OutputKeys.for_key(ref.key, config)
@@ -49,6 +51,8 @@ def process(
     validation: Validation | None = None
     inspection: Inspection | None = None
     try:
+        if deadline is not None and (too_long := deadline.too_long(ref.size, config.throughput_mb_s)):
+            raise OutOfTime(too_long)
         contract = dataset.contract(store, ref, config)
         with stage("inspect"):
             inspection, report.source = inspect(store, ref, config, contract, deadline)
@@ -80,8 +84,11 @@ def process(
             )
         _record(report, written)
         drift.remember()
-    except (StoreError, Superseded, OutOfTime):
+    except (StoreError, Superseded):
         raise
+    except OutOfTime as exc:
+        # Terminal: a retry would run out of time the same way.
+        _reject(store, report, keys, str(exc) or deadline.ran_out(report.source.size, config.throughput_mb_s))
     except ContractError as exc:
         _reject(store, report, keys, f"invalid contract: {exc}")
     except (Rejected, StreamError, ReadError) as exc:

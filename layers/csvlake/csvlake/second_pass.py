@@ -18,6 +18,7 @@ from . import types
 from .arrowtext import mix
 from .chunks import chunks, decompressed, in_time
 from .config import Config
+from .deadline import Deadline
 from .dialect import Dialect
 from .first_pass import Inspection, Prepared
 from .layout import OutputKeys
@@ -136,7 +137,7 @@ def write(
     keys: OutputKeys,
     errors: Errors,
     warnings: list[str],
-    deadline: float | None,
+    deadline: Deadline | None,
 ) -> Written:
     """Convert, validate, summarise and write the processed copy and the rejected rows; the row
     errors go to `errors` as they are found. Raises Rejected when a file rule fails."""
@@ -150,7 +151,7 @@ def write(
     if spill is not None and spill.complete:
         parts = in_time(spill.chunks(), deadline)
     else:
-        pieces, _, ref = decompressed(store, ref)
+        pieces, _, ref = decompressed(store, ref, config)
         # Parsed again (no spill): nothing of pass 1 to reuse.
         parts = ((chunk, None) for chunk in chunks(pieces, inspection.dialect, inspection.structure, config, deadline))
     written = rejected_count = 0
