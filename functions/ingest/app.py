@@ -20,18 +20,18 @@ publish = EventBridgePublisher(config.event_bus_name) if config.event_bus_name e
 ingest = Ingestor(S3Store(), config, logger, metrics.namespace, publish, tracer.provider.in_subsegment)
 
 
-@tracer.capture_method
-def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> list[dict]:
-    return ingest(refs_from_body(record.body), lambda_context.get_remaining_time_in_millis)
-
-
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics(raise_on_empty_metrics=False)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     metrics.add_metric(name="Notifications", unit="Count", value=len(event.get("Records", [event])))
-    if is_sqs_event(event):
-        return process_partial_response(
-            event=event, record_handler=record_handler, processor=processor, context=context
-        )
-    return {"results": ingest(event_refs(event), context.get_remaining_time_in_millis)}
+    if not is_sqs_event(event):
+        return {"results": ingest(event_refs(event), context.get_remaining_time_in_millis)}
+    # A batch's time: a message that started late in it and ran out is retried, not rejected.
+    budget_ms = context.get_remaining_time_in_millis()
+
+    @tracer.capture_method
+    def record_handler(record: SQSRecord) -> list[dict]:
+        return ingest(refs_from_body(record.body), context.get_remaining_time_in_millis, budget_ms)
+
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

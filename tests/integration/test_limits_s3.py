@@ -120,3 +120,22 @@ def test_a_file_whose_time_runs_out_while_it_is_read_gets_a_rejected_report(s3, 
     assert body(s3, bucket, "quarantine/late.csv") == data
     assert "processed/late.csv" not in keys_in(s3, bucket)
     assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
+
+
+def test_an_sqs_message_that_runs_short_after_others_in_its_batch_is_retried(s3, bucket, app):
+    # GIVEN a batch of two messages, each file 12 MB, 18 s and a clock that loses 1 s each time it is
+    # read: the first file runs out of time, the second starts with less than its invocation had
+    data = b"a,b\n" + b"1,2\n" * (3 * MB)
+    records = []
+    for n, key in enumerate(["raw/first.csv", "raw/second.csv"]):
+        body = json.dumps(put(s3, bucket, key, data))
+        records.append({"messageId": f"m{n}", "body": body, "eventSource": "aws:sqs", "attributes": {}})
+    context = Countdown(remaining_ms=18_000, step_ms=1_000)
+
+    result = app.lambda_handler({"Records": records}, context)
+
+    # THEN the first, which had the whole invocation, is rejected with its report; the second is
+    # returned for a retry, with no report that would call it rejected
+    assert result == {"batchItemFailures": [{"itemIdentifier": "m1"}]}
+    assert report_for(s3, bucket, "raw/first.csv")["status"] == "rejected"
+    assert not {k for k in keys_in(s3, bucket) if "second" in k} - {"raw/second.csv"}

@@ -15,7 +15,7 @@ from aws_lambda_powertools import Logger
 
 from csvlake.config import Config, ConfigError
 from csvlake.deadline import Deadline
-from csvlake.errors import StreamError
+from csvlake.errors import OutOfTime, StreamError
 from csvlake.ingest import Ingestor
 from csvlake.local.fs import DirectoryStore
 from csvlake.pipeline import process
@@ -233,3 +233,21 @@ def test_utf16_without_a_bom_decodes_however_the_stream_is_cut(written_as):
         pieces = [data[a:b] for a, b in zip([0, *cuts], [*cuts, len(data)])]
 
         assert b"".join(to_utf8(iter(pieces), "utf-16")) == text.encode("utf-8")
+
+
+def test_a_file_later_in_a_batch_that_runs_short_is_retried_not_rejected(tmp_path):
+    # GIVEN an invocation that began with 60 s, of which earlier files in its batch left 16 s
+    lake = LocalLake(tmp_path, Config(throughput_mb_s=0.05))
+    data = b"a,b\n" + b"1,2\n" * 30_000
+    ref = lake.drop("raw/big.csv", data)
+    ref = ObjectRef(ref.bucket, ref.key, size=len(data))
+    ingest = Ingestor(lake.store, lake.config, Logger(service="test"))
+
+    # WHEN the file needs more than the time left: raised, for the SQS batch to retry it alone
+    with pytest.raises(OutOfTime):
+        ingest([ref], lambda: 16_000, budget_ms=60_000)
+
+    # THEN nothing says it was rejected; as the invocation's first file, it is
+    assert lake.object_keys() == {"raw/big.csv"}
+    (result,) = ingest([ref], lambda: 16_000, budget_ms=16_500)
+    assert result["status"] == "rejected"

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 MB = 1024**2
+# A file that starts this close to its invocation's start has (nearly) all of its time.
+FIRST_FILE_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -16,16 +18,21 @@ class Deadline:
     at: float  # a clock() value
     started: float  # the clock() value when the file's time began
     clock: Callable[[], float]
+    # The file has the whole invocation: a retry would run out the same way, so running out is final.
+    # A file after others in one invocation (an SQS batch) is retried instead, with time of its own.
+    final: bool = True
 
     @classmethod
-    def counting_down(cls, remaining: Callable[[], float], margin: float) -> Deadline:
+    def counting_down(cls, remaining: Callable[[], float], margin: float, budget: float | None = None) -> Deadline:
         """A deadline on a clock that counts down, as Lambda's remaining time does: it passes when
-        `margin` seconds are left."""
+        `margin` seconds are left. `budget`: the seconds the invocation had when it began, if it may
+        hold several files; a file that starts with less than nearly all of them is not final."""
 
         def clock() -> float:
             return -remaining()
 
-        return cls(-margin, clock(), clock)
+        started = clock()
+        return cls(-margin, started, clock, budget is None or -started >= budget - FIRST_FILE_SECONDS)
 
     def remaining(self) -> float:
         return self.at - self.clock()

@@ -36,25 +36,32 @@ class Ingestor:
     publish: Callable[[str, dict[str, Any]], None] | None = None
     stage: Callable[[str], contextlib.AbstractContextManager] = lambda name: contextlib.nullcontext()
 
-    def __call__(self, refs: list[ObjectRef], remaining_ms: Callable[[], int] | None = None) -> list[dict[str, Any]]:
+    def __call__(
+        self, refs: list[ObjectRef], remaining_ms: Callable[[], int] | None = None, budget_ms: int | None = None
+    ) -> list[dict[str, Any]]:
         """One result per object: its status and report key, or why it was skipped.
 
-        Raises what a retry may cure (StoreError), so that Lambda retries the event; a file that cannot
-        finish in the invocation's time is rejected instead, since a retry would run out the same way.
+        Raises what a retry may cure (StoreError), so that Lambda retries the event. A file that cannot
+        finish in the invocation's time is rejected instead, since a retry would run out the same way,
+        unless it started with less than the `budget_ms` of an invocation that holds several files
+        (the remaining time when it began): then OutOfTime is raised, for a retry with the whole time.
         """
         try:
-            return [self._one(ref, remaining_ms) for ref in refs]
+            return [self._one(ref, remaining_ms, budget_ms) for ref in refs]
         finally:
             self.logger.remove_keys(["bucket", "key", "dataset"])
 
-    def _one(self, ref: ObjectRef, remaining_ms: Callable[[], int] | None) -> dict[str, Any]:
+    def _one(self, ref: ObjectRef, remaining_ms: Callable[[], int] | None, budget_ms: int | None) -> dict[str, Any]:
         where = {"bucket": ref.bucket, "key": ref.key}
         dataset = dataset_of(ref.key, self.config)
         self.logger.append_keys(**where, dataset=dataset)
         if reason := skip_reason(ref.key, self.config):
             self.logger.info("skipped", extra={"reason": reason})
             return {**where, "status": "skipped", "reason": reason}
-        deadline = Deadline.counting_down(lambda: remaining_ms() / 1000, SAFETY_SECONDS) if remaining_ms else None
+        budget = budget_ms / 1000 if budget_ms is not None else None
+        deadline = (
+            Deadline.counting_down(lambda: remaining_ms() / 1000, SAFETY_SECONDS, budget) if remaining_ms else None
+        )
         started = time.monotonic()
         try:
             report = process(self.store, ref, self.config, deadline=deadline, stage=self.stage)

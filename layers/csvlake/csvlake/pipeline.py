@@ -87,6 +87,8 @@ def process(
     except (StoreError, Superseded):
         raise
     except OutOfTime as exc:
+        if not deadline.final:
+            raise  # others took some of the invocation's time: a retry of this file alone may finish
         # Terminal: a retry would run out of time the same way.
         _reject(store, report, keys, str(exc) or deadline.ran_out(report.source.size, config.throughput_mb_s))
     except ContractError as exc:
