@@ -80,8 +80,8 @@ BOOLEAN = re.compile(r"^(?i:true|false|yes|no|sim|não|nao)$")
 # Words, names and codes: what a cell of a well-split table holds (CleverCSV's alphanumeric type).
 WORDS = re.compile(r"^[\w][\w .'’&/\\()@#*+:%ºª°\r\n-]*$")  # a quoted text may hold line breaks
 ONLY_DELIMITERS = re.compile(r"[\s,;|\"']")  # what a row of only delimiters holds
-TOTALS = re.compile(r"^(?i:(?:sub|grand[ -]?)?totals?|totais|total geral|soma|sum|subtotais)\b")
-NOTES = re.compile(r"^(?i:fonte|source|nota|notas|note|notes|obs|observa[cç][aã]o|elabora[cç][aã]o|\*)")
+TOTALS = re.compile(r"^(?i:(?:sub|grand[ -]?)?totals?|totais|total geral|soma|sum|subtotais|m[ée]dias?|average)\b")
+NOTES = re.compile(r"^(?i:fonte|source|notas?|notes?|obs|observa[cç][aã]o|elabora[cç][aã]o|emitido|gerado|\*)")
 
 
 def value_kind(value: str) -> str:
