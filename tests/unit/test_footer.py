@@ -168,6 +168,16 @@ def test_a_last_row_with_blanks_in_it_stays_data(lake):
     assert processed(lake, report)[-1] == ["1009", "", "", "500", "1"]
 
 
+def test_a_last_row_with_a_blank_and_a_number_near_the_column_s_mean_stays_data(lake):
+    # Qtd's mean is 2,125: a 3 is neither it rounded nor cut, whatever the blank name.
+    rows = [f"{1001 + i};Cliente {i};0{1 + i}/07/2024;10,00;{qtd}" for i, qtd in enumerate([1, 2, 4, 1, 2, 4, 1, 2])]
+
+    report = ingest(lake, [HEADER, *rows, "1009;;09/07/2024;10,00;3"])
+
+    assert report["rows"] == {"read": 9, "written": 9, "rejected": 0}
+    assert skipped(report) == []
+
+
 def test_a_footer_at_the_end_of_a_file_of_many_blocks_and_more_than_the_tail_kept(tmp_path):
     # 1.3 MiB in 16 KiB blocks: the footer's chunks are held back, the others go on; its texts
     # come from the table's last bytes, and the sums are not known (a file this large is not held whole).

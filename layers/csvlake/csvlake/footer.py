@@ -268,7 +268,9 @@ class _Sums:
             return False
         # The values are rounded as exported: their sum may be off the total by their rounding.
         near_sum = abs(value - total) <= unit / 2 * max(1, math.sqrt(len(above))) + 1e-9 * abs(total)
-        return near_sum or abs(value - total / len(above)) <= unit
+        mean = total / len(above)
+        # The mean rounded, or cut, to the value's decimals.
+        return near_sum or abs(value - mean) <= unit / 2 + 1e-9 or 0 <= (mean - value) * math.copysign(1, mean) < unit
 
     def _column(self, j: int) -> tuple[np.ndarray, np.ndarray]:
         if j not in self.columns:
