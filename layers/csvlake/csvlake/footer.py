@@ -87,14 +87,16 @@ def without_footer(
     in `lines`): those detected, or the last `structure.footer_rows` when a contract says how many."""
     width, count = len(structure.names), structure.footer_rows
     keep = MAX_FOOTER + ABOVE if count is None else count
-    held: list[Chunk] = []
-    cells = 0
+    held: deque[Chunk] = deque()
+    cells = after = 0  # the file's cells so far; the records of the held chunks after the first
     for chunk in chunks:
         held.append(chunk)
         cells += _records_in(chunk) * width
+        after += _records_in(chunk) if len(held) > 1 else 0
         # A chunk goes on once the chunks after it hold more records than the footer needs.
-        while cells > SUMMED_CELLS and len(held) > 1 and sum(_records_in(c) for c in held[1:]) > keep:
-            yield _counted(held.pop(0), lines)
+        while cells > SUMMED_CELLS and len(held) > 1 and after > keep:
+            yield _counted(held.popleft(), lines)
+            after -= _records_in(held[0])
     records = _last_records(held, width, encoding, keep + 1)
     if count is not None:
         footer = records[len(records) - min(count, len(records)) :]
@@ -126,7 +128,7 @@ def _records_in(chunk: Chunk) -> int:
     return chunk.rows + len(chunk.bad_rows)
 
 
-def _last_records(held: list[Chunk], width: int, encoding: str, n: int) -> list[_Record]:
+def _last_records(held: deque[Chunk], width: int, encoding: str, n: int) -> list[_Record]:
     """The last `n` records of the held chunks, accepted and rejected, in order."""
     records: list[_Record] = []
     for chunk in reversed(held):
@@ -249,7 +251,7 @@ def _label(value: str) -> str | None:
 class _Sums:
     """The numbers of each column's accepted rows, in a file held whole."""
 
-    def __init__(self, held: list[Chunk], decimal: str, encoding: str) -> None:
+    def __init__(self, held: deque[Chunk], decimal: str, encoding: str) -> None:
         self.held, self.decimal, self.encoding = held, decimal, encoding
         self.columns: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
