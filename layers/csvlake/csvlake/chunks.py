@@ -18,7 +18,7 @@ from .config import Config
 from .deadline import Deadline
 from .dialect import SAMPLE_BYTES, Dialect
 from .errors import OutOfTime, Rejected
-from .footer import without_footer
+from .footer import Tail, without_footer
 from .lines import Lines, table_bytes
 from .pool import WORKERS
 from .ports import ObjectRef, ObjectStore
@@ -71,9 +71,10 @@ def chunks(
     else:
         pieces, encoding = to_utf8(pieces, dialect.encoding, lone_cr=dialect.line_ending == "CR"), "utf-8"
     ncols = len(structure.names)
-    table = table_bytes(pieces, structure, lines, encoding, lone_cr=dialect.line_ending == "CR")
-    rows = read_rows(table, dialect, ncols, structure.data_line, block_size(config, ncols), encoding)
-    rows = without_footer(rows, dialect.delimiter, encoding, lines, structure.footer_rows)
+    lone_cr = dialect.line_ending == "CR"
+    table, tail = table_bytes(pieces, structure, lines, encoding, lone_cr), Tail(lone_cr)
+    rows = read_rows(tail.watch(table), dialect, ncols, structure.data_line, block_size(config, ncols), encoding)
+    rows = without_footer(rows, dialect, structure, encoding, lines, tail)
     return in_time(prefetched(_encoded_chunks(rows, dialect.encoding)), deadline)
 
 

@@ -1,98 +1,304 @@
 """Footers: the totals, notes and short records after a file's last data row, left out of the data.
 
 Only the end of the file shows a footer, so the chunks go through a step that holds back the last
-ones (as few as can hold a footer). When the file ends, the records at its end that look like a
-footer (structure.footer_like) are taken out of them, if they are at most MAX_FOOTER records, and
-kept as skipped lines. A record that looks like one in the middle of the data stays data (or a
-rejected row).
+ones: as few as hold a footer and the rows it is compared with, or a small file whole, for the sums
+a totals row repeats. At the end, the footer is the longest run of records at the file's end, at
+most MAX_FOOTER, whose shape breaks the columns of the data above it (_verdict): text in a column of
+numbers or dates, blanks where the data always hold a value, a number that is the column's sum or
+mean, a totals or notes label. A last record that types like the rows above stays data, whatever
+word it starts with. Every line from the footer's first one on is skipped, with its text as the
+file has it (Tail).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import math
+import re
+from bisect import bisect_left
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
 
+from .dialect import Dialect
 from .lines import Lines
 from .reader import Chunk
-from .report import shown
-from .structure import SkippedLine, footer_like
+from .structure import NOTES, TOTALS, SkippedLine, Structure, skipped_line, typed, value_kind
 
 MAX_FOOTER = 20  # records: real footers are a few lines; more would be data
+ABOVE = 50  # the records above a footer that its records are compared with
+MIN_ROWS = 3  # of them, for what its columns hold to be known
+SUMMED_CELLS = 100_000  # a file of at most this many cells is held whole: its columns' sums are known
+TAIL_BYTES = 1024 * 1024  # of the table's end, kept for the texts of the footer's lines
+FILLED = 0.95  # a column with a value in this share of the rows above: a blank there breaks it
+TYPED = 0.9  # a column of numbers, dates or booleans: this share of its values above are of that kind
+
+EMPTY, NUMBER = 0, 1
+KINDS = {"empty": EMPTY, "number": NUMBER, "date": 2, "boolean": 3, "words": 4, "other": 5}
+TYPED_KINDS = (NUMBER, 2, 3)
+# What may follow a totals word for the cell to be a label (`Total`, `Total geral:`, `Soma (R$)`),
+# not a name that starts with one (`Total Express Ltda`); a note's word is followed by a colon soon.
+LABEL_REST = re.compile(r"^(?:\s+(?:geral|gerais|general))?(?:\s*\([^)]*\))?\s*(?:[:=].*)?\W*$", re.S)
+NOTE_REST = re.compile(r"^[^:\n]{0,15}:|^\W*$")
+
+
+class Tail:
+    """The table's last bytes, at least TAIL_BYTES of them in whole pieces, kept as they stream to
+    the reader: the footer's lines are listed with their text as the file has it."""
+
+    def __init__(self, lone_cr: bool) -> None:
+        self.lone_cr = lone_cr  # the file's line ends are CR (streams.line_ends)
+        self.pieces: deque[bytes] = deque()
+        self.size = 0
+        self.whole = True  # it holds the table from its first byte
+
+    def watch(self, pieces: Iterable[bytes]) -> Iterator[bytes]:
+        for piece in pieces:
+            self.pieces.append(piece)
+            self.size += len(piece)
+            while self.size - len(self.pieces[0]) >= TAIL_BYTES:
+                self.size -= len(self.pieces.popleft())
+                self.whole = False
+            yield piece
+
+    def texts(self, last: int, encoding: str) -> dict[int, str]:
+        """The lines it holds whole, by number, the table's last line being `last`."""
+        text = b"".join(self.pieces).decode(encoding, "replace")
+        if self.lone_cr:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        texts = text.split("\n")
+        if not texts[-1]:
+            texts.pop()  # after the last line's end
+        first = last - len(texts) + 1
+        return {first + i: t.removesuffix("\r") for i, t in enumerate(texts) if i or self.whole}
 
 
 def without_footer(
-    chunks: Iterator[Chunk], delimiter: str, encoding: str, lines: Lines | None, count: int | None = None
+    chunks: Iterator[Chunk],
+    dialect: Dialect,
+    structure: Structure,
+    encoding: str,
+    lines: Lines | None,
+    tail: Tail,
 ) -> Iterator[Chunk]:
-    """The same chunks, the file's footer records taken out of the last ones (recorded in `lines`):
-    those that look like one, or the last `count` records when a contract says how many."""
-    held: list[Chunk] = []
+    """The same chunks, the file's footer records taken out of the last ones (their lines recorded
+    in `lines`): those detected, or the last `structure.footer_rows` when a contract says how many."""
+    width, count = len(structure.names), structure.footer_rows
+    keep = MAX_FOOTER + ABOVE if count is None else count
+    held: deque[Chunk] = deque()
+    cells = after = 0  # the file's cells so far; the records of the held chunks after the first
     for chunk in chunks:
         held.append(chunk)
-        # A chunk goes on once the chunks after it hold more records than a footer may have: only
-        # the last chunk, and small ones before it, wait for the end of the file.
-        while len(held) > 1 and sum(c.rows + len(c.bad_rows) for c in held[1:]) > MAX_FOOTER:
-            yield _counted(held.pop(0), lines)
-    footer: list[SkippedLine] = []
-    for chunk in reversed(held):
-        taken, done = _footer(chunk, delimiter, encoding, MAX_FOOTER - len(footer), count)
-        footer = taken + footer
-        if done:
-            break
+        cells += _records_in(chunk) * width
+        after += _records_in(chunk) if len(held) > 1 else 0
+        # A chunk goes on once the chunks after it hold more records than the footer needs.
+        while cells > SUMMED_CELLS and len(held) > 1 and after > keep:
+            yield _counted(held.popleft(), lines)
+            after -= _records_in(held[0])
+    records = _last_records(held, width, encoding, keep + 1)
+    if count is not None:
+        footer = records[len(records) - min(count, len(records)) :]
     else:
-        footer = []  # no data record before it in what is held: a table of short records, not a footer
-    if len(footer) > MAX_FOOTER and count is None:
-        footer = []
-    if lines is not None:
-        for line in _with_blank_lines(footer, lines.total):
-            lines.skip(line)
-    at = {line.line for line in footer}
-    end = min(at, default=None)
+        sums = _Sums(held, dialect.decimal, encoding) if cells <= SUMMED_CELLS else None
+        footer = _detected(records, width, sums)
+    at = {record.line for record in footer}
+    first = footer[0].line if footer else None
     for chunk in held:
-        yield _counted(_without(chunk, at, end), lines)
+        yield _counted(_without(chunk, at, first), lines)
+    if lines is not None and first is not None:
+        last = structure.end_line - 1 if structure.end_line is not None else lines.total
+        texts = tail.texts(last, encoding)
+        for n in range(first, last + 1):
+            # A blank line or one of only delimiters among the footer is listed as such (skipped_line).
+            lines.skip(skipped_line(n, texts[n], "footer") if n in texts else SkippedLine(n, "footer", ""))
 
 
-def _footer(
-    chunk: Chunk, delimiter: str, encoding: str, budget: int, count: int | None
-) -> tuple[list[SkippedLine], bool]:
-    """The footer records at the end of the chunk, in order, and whether a record that is not one
-    ends them here (else the footer may go on in the chunk before). With `count`, the last `count`
-    records are the footer, whatever they hold."""
-    width = len(chunk.columns)
-    good = {int(line): i for i, line in enumerate(chunk.lines)}
-    bad = {row.line: row for row in chunk.bad_rows}
-    taken: list[SkippedLine] = []
-    for line in sorted([*good, *bad], reverse=True):
-        if count is not None:
-            if len(taken) >= count:
-                return taken[::-1], True
-        elif line in bad and not bad[line].error.startswith("expected "):
-            return taken[::-1], True  # a NUL, a quote never closed: a damaged row, not a footer
-        fields = bad[line].fields if line in bad else _fields(chunk, good[line], encoding)
-        if count is None and (len(taken) > budget or not footer_like(fields, width)):
-            return taken[::-1], True
-        taken.append(SkippedLine(line, "footer", shown(delimiter.join(fields)) or ""))
-    return taken[::-1], count is not None and len(taken) >= count
+@dataclass(frozen=True)
+class _Record:
+    line: int
+    fields: list[str]
+    row: bool  # accepted by the reader: one of the data rows a footer is compared with
+    damaged: bool = False  # rejected for a NUL or a quote never closed: not a footer
+    kinds: np.ndarray | None = field(default=None, compare=False)  # per column; None: another width
 
 
-def _with_blank_lines(footer: list[SkippedLine], total: int) -> list[SkippedLine]:
-    """The footer's records and the blank lines between and after them (the reader skips those)."""
-    if not footer:
-        return []
-    taken = {line.line for line in footer}
-    blank = [SkippedLine(n, "blank", "") for n in range(footer[0].line, total + 1) if n not in taken]
-    return sorted(footer + blank, key=lambda line: line.line)
+def _records_in(chunk: Chunk) -> int:
+    return chunk.rows + len(chunk.bad_rows)
 
 
-def _fields(chunk: Chunk, row: int, encoding: str) -> list[str]:
-    values = [column[row].as_py() for column in chunk.columns]
+def _last_records(held: deque[Chunk], width: int, encoding: str, n: int) -> list[_Record]:
+    """The last `n` records of the held chunks, accepted and rejected, in order."""
+    records: list[_Record] = []
+    for chunk in reversed(held):
+        m = min(chunk.rows, n)
+        values = [_texts(column.slice(chunk.rows - m), encoding) for column in chunk.columns]
+        these = [_Record(int(line), list(row), True) for line, row in zip(chunk.lines[chunk.rows - m :], zip(*values))]
+        for bad in chunk.bad_rows:
+            damaged = not bad.error.startswith("expected ")
+            these.append(_Record(bad.line, bad.fields, False, damaged))
+        records = sorted(these, key=lambda r: r.line)[-n:] + records
+        if len(records) >= n:
+            break
+    records = records[-n:]
+    return [
+        _Record(r.line, r.fields, r.row, r.damaged, _kinds(r.fields) if len(r.fields) == width else None)
+        for r in records
+    ]
+
+
+def _texts(column: pa.ChunkedArray, encoding: str) -> list[str]:
+    values = column.to_pylist()
     return [v.decode(encoding, "replace") if isinstance(v, bytes) else (v or "") for v in values]
+
+
+def _kinds(fields: list[str]) -> np.ndarray:
+    return np.array([KINDS[value_kind(value)] for value in fields], np.int8)
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """What the data rows above a footer hold, per column."""
+
+    kind: np.ndarray  # NUMBER, a date's or a boolean's code when nearly all its values are of it; else -1
+    filled: np.ndarray  # whether nearly every row has a value in it
+
+    @classmethod
+    def of(cls, kinds: np.ndarray, run: int) -> _Columns:
+        """What the rows of `kinds` hold, known only if they are at least MIN_ROWS and as many as
+        the `run` of records below them: else those records would be the table, not its footer."""
+        if len(kinds) < max(MIN_ROWS, run):
+            return cls(np.full(kinds.shape[1], -1, np.int8), np.zeros(kinds.shape[1], bool))
+        present = kinds != EMPTY
+        counts = np.maximum(present.sum(axis=0), 1)
+        kind = np.full(kinds.shape[1], -1, np.int8)
+        for code in TYPED_KINDS:
+            kind[(kinds == code).sum(axis=0) >= TYPED * counts] = code
+        kind[~present.any(axis=0)] = -1
+        return cls(kind, present.mean(axis=0) >= FILLED)
+
+
+def _detected(records: list[_Record], width: int, sums: _Sums | None) -> list[_Record]:
+    """The longest run of records at the end, at most MAX_FOOTER, each a footer record or a blank
+    one, compared with the accepted rows just above the run; none if no run is."""
+    rows = [i for i, r in enumerate(records) if r.row]
+    kinds = np.stack([records[i].kinds for i in rows]) if rows else np.zeros((0, width), np.int8)
+    best = 0
+    for k in range(1, min(MAX_FOOTER, len(records) - 1) + 1):
+        start = len(records) - k
+        above = kinds[bisect_left(rows, start - ABOVE) : bisect_left(rows, start)]
+        if not len(above):
+            continue
+        columns = _Columns.of(above, k)
+        if _footer_run(records[start:], width, columns, sums):
+            best = k
+    return records[len(records) - best :] if best else []
+
+
+def _footer_run(run: list[_Record], width: int, columns: _Columns, sums: _Sums | None) -> bool:
+    """Whether every record of the run is a footer's or a blank one. In a file of one column a blank
+    value is a value: only after a footer record is a blank one the footer's."""
+    found = False
+    for record in run:
+        verdict = _verdict(record, width, columns, sums, run[0].line)
+        if verdict is False or (verdict is None and width == 1 and not found):
+            return False
+        found = found or bool(verdict)
+    return found or width > 1
+
+
+def _verdict(record: _Record, width: int, columns: _Columns, sums: _Sums | None, start: int) -> bool | None:
+    """Whether a record at the end, in a run from line `start`, is a footer's (None: a blank one,
+    which goes with the run). Its cells break the columns where they hold text in a typed column or
+    a blank in a column always filled: many breaks (the key column's among them, or a text), or one
+    and a label or a repeated sum, make it a footer; a label alone, only a totals one with a sum
+    (or in a file too large for the sums to be known)."""
+    filled = [value.strip() for value in record.fields if value.strip()]
+    if not filled:
+        return None
+    if record.damaged:
+        return False
+    label = _label(filled[0])
+    if record.kinds is None:  # another width: its cells are not the columns'
+        return label is not None or (len(record.fields) < width and not typed(filled[0]))
+    present = record.kinds != EMPTY
+    wrong = present & (columns.kind >= 0) & (record.kinds != columns.kind)
+    blank = ~present & columns.filled
+    breaks = int(wrong.sum() + blank.sum())
+    fitting = int(present.sum() - wrong.sum())
+    if breaks >= 2 and breaks > fitting and (wrong.any() or blank[0]):
+        return True
+    if breaks and label:
+        return True
+    if not breaks and label != "totals":
+        return False
+    if sums is None:
+        return not breaks
+    numbers = np.flatnonzero((record.kinds == NUMBER) & (columns.kind == NUMBER))
+    return any(sums.repeated(int(j), record.fields[j], start) for j in numbers)
+
+
+def _label(value: str) -> str | None:
+    """The kind of label a first cell is: "totals" (`TOTAL`, `Soma:`), "note" (`Fonte: IBGE`) or None."""
+    if (match := TOTALS.match(value)) and LABEL_REST.match(value[match.end() :]):
+        return "totals"
+    if (match := NOTES.match(value)) and NOTE_REST.match(value[match.end() :]):
+        return "note"
+    return None
+
+
+class _Sums:
+    """The numbers of each column's accepted rows, in a file held whole."""
+
+    def __init__(self, held: deque[Chunk], decimal: str, encoding: str) -> None:
+        self.held, self.decimal, self.encoding = held, decimal, encoding
+        self.columns: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def repeated(self, j: int, text: str, start: int) -> bool:
+        """Whether `text` is the sum or the mean of column j's numbers above line `start`, as
+        exported (rounded to its decimals), and no row above holds it."""
+        number = _number(text, self.decimal)
+        lines, values = self._column(j)
+        above = values[lines < start]
+        if number is None or len(above) < 2:
+            return False
+        value, unit = number
+        with np.errstate(over="ignore", invalid="ignore"):  # numbers past a float's range: no sum repeats them
+            total = float(above.sum())
+        if np.isclose(above, value, rtol=0, atol=1e-9).any():
+            return False
+        # The values are rounded as exported: their sum may be off the total by their rounding.
+        near_sum = abs(value - total) <= unit / 2 * max(1, math.sqrt(len(above))) + 1e-9 * abs(total)
+        mean = total / len(above)
+        # The mean rounded, or cut, to the value's decimals.
+        return near_sum or abs(value - mean) <= unit / 2 + 1e-9 or 0 <= (mean - value) * math.copysign(1, mean) < unit
+
+    def _column(self, j: int) -> tuple[np.ndarray, np.ndarray]:
+        if j not in self.columns:
+            lines, values = [], []
+            for chunk in self.held:
+                for line, text in zip(chunk.lines.tolist(), _texts(chunk.columns[j], self.encoding)):
+                    if value_kind(text) == "number" and (number := _number(text, self.decimal)):
+                        lines.append(line)
+                        values.append(number[0])
+            self.columns[j] = (np.array(lines, np.int64), np.array(values, np.float64))
+        return self.columns[j]
+
+
+def _number(text: str, decimal: str) -> tuple[float, float] | None:
+    """A number as exported, and the unit of its last decimal (0.01 for `1.234,50`); None if it is not one."""
+    digits = text.strip().rstrip("%").replace("." if decimal == "," else ",", "").replace(" ", "")
+    whole, _, fraction = digits.partition(decimal)
+    try:
+        return float(f"{whole}.{fraction}" if fraction else whole), 10.0 ** -len(fraction)
+    except ValueError:
+        return None
 
 
 def _without(chunk: Chunk, lines: set[int], end: int | None) -> Chunk:
     """The chunk without the footer's records, and without its blank lines from the footer on
-    (_with_blank_lines counts those)."""
+    (the footer's lines are all counted together)."""
     if not lines:
         return chunk
     keep = ~np.isin(chunk.lines, list(lines))

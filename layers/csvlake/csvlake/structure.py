@@ -84,8 +84,8 @@ BOOLEAN = re.compile(r"^(?i:true|false|yes|no|sim|não|nao)$")
 WORDS = re.compile(r"^[\w][\w .'’&/\\()@#*+:%ºª°\r\n-]*$")  # a quoted text may hold line breaks
 ONLY_DELIMITERS = re.compile(r"[\s,;|\"']")  # what a row of only delimiters holds
 MAX_HEADER_ROWS = 3  # the names and the rows of labels below them that detection takes as the header
-TOTALS = re.compile(r"^(?i:(?:sub|grand[ -]?)?totals?|totais|total geral|soma|sum|subtotais)\b")
-NOTES = re.compile(r"^(?i:fonte|source|nota|notas|note|notes|obs|observa[cç][aã]o|elabora[cç][aã]o|\*)")
+TOTALS = re.compile(r"^(?i:(?:sub|grand[ -]?)?totals?|totais|total geral|soma|sum|subtotais|m[ée]dias?|average)\b")
+NOTES = re.compile(r"^(?i:fonte|source|notas?|notes?|obs|observa[cç][aã]o|elabora[cç][aã]o|emitido|gerado|\*)")
 
 
 def value_kind(value: str) -> str:
