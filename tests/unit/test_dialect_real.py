@@ -110,3 +110,13 @@ def test_quotes_escaped_by_a_backslash_are_read_so(lake):
 
     assert report["dialect"]["escapechar"] == "\\"
     assert processed(lake, report)[1:] == [["1", 'a "b" c'], ["2", 'x, "y"'], ["3", "z"]]
+
+
+def test_numbers_grouping_thousands_with_commas_are_numbers_when_the_whole_column_agrees(lake):
+    data = b'id,valor,codigo\n1,"30,502.5","1,2"\n2,"1,234",7\n3,7.25,"3,456"\n'
+
+    report = lake.ingest("a.csv", data=data)
+
+    # `1,2` groups no thousands: that column stays text, every value as it was.
+    assert columns(report) == [("id", "integer"), ("valor", "number"), ("codigo", "string")]
+    assert processed(lake, report)[1:] == [["1", "30502.5", "1,2"], ["2", "1234", "7"], ["3", "7.25", "3,456"]]
