@@ -251,12 +251,16 @@ def _best(lines: list[str], text: str, candidates: list[tuple[Quoting, ...]]) ->
         candidate = _escaped(lines, options)
         scored = records(lines, candidate)
         score = consistency(scored) if candidate.delimiter != " " or _even(scored) else 0.0
-        # A quote that stands at the start of fields quotes them; one inside texts is only text.
-        opened = text.count(candidate.delimiter + candidate.quotechar) + text.count("\n" + candidate.quotechar)
-        if best is None or (round(score, 9), opened) > best[0]:
-            best = ((round(score, 9), opened), candidate)
+        if best is None or (round(score, 9), _opened(text, candidate)) > best[0]:
+            best = ((round(score, 9), _opened(text, candidate)), candidate)
     assert best is not None
     return best[1]
+
+
+def _opened(text: str, quoting: Quoting) -> int:
+    """How many fields the quote opens: one that stands at the start of fields quotes them; one
+    inside texts is only text."""
+    return text.count(quoting.delimiter + quoting.quotechar) + text.count("\n" + quoting.quotechar)
 
 
 def _quoting(lines: list[str], overrides: Mapping[str, Any]) -> tuple[Quoting, list[Record]]:
@@ -302,14 +306,20 @@ def _one_column(split: list[Record], lines: list[str]) -> float | None:
 
 
 def _alone(lines: list[str], overrides: Mapping[str, Any]) -> tuple[Quoting, list[Record]] | None:
-    """The file read as one column: the best quote with the first delimiter that splits no record
-    of the sample (one that occurs only inside quotes will do), or None if each splits one."""
+    """The file read as one column: the first delimiter that splits no record of the sample under
+    some quote (one that occurs only inside quotes will do), with the quote that opens more fields
+    among those; None if every delimiter splits a record."""
     head = lines[:SCORED_LINES]
     text = "".join(head)
     for delimiter in ONE_COLUMN:
-        quoting = _best(head, text, [_escapes(text, delimiter, q, overrides) for q in _quotes(text, overrides)])
-        found = records(lines, quoting)
-        if all(len(r.fields) == 1 for r in found):
+        readings = []
+        for quotechar in _quotes(text, overrides):
+            quoting = _escaped(head, _escapes(text, delimiter, quotechar, overrides))
+            found = records(lines, quoting)
+            if all(len(r.fields) == 1 for r in found):
+                readings.append((_opened(text, quoting), quoting, found))
+        if readings:
+            _, quoting, found = max(readings, key=lambda reading: reading[0])
             return quoting, found
     return None
 
