@@ -294,10 +294,14 @@ def _one_column(split: list[Record], lines: list[str]) -> float | None:
         return None
     widths = Counter(len(r.fields) for r in content)
     # The data's width as structure.detect_structure decides it: the most common, on a tie one of several fields.
-    if max(widths, key=lambda w: (widths[w], w > 1)) == 1:
+    width = max(widths, key=lambda w: (widths[w], w > 1))
+    if width == 1:
         return 0.0
     first = split[0]
-    if len(first.fields) != 1 or first.blank or typed(first.fields[0]):
+    # A cheap look first: a title above a table has more lines or a blank one after it.
+    if len(first.fields) != 1 or first.blank or typed(first.fields[0]) or len(split) < 2:
+        return None
+    if split[1].blank or len(split[1].fields) != width:
         return None
     structure = detect_structure(split[:SCORED_LINES], lines)
     if structure.header_rows or [s.line for s in structure.skipped] != list(range(first.first, first.last + 1)):
