@@ -76,3 +76,46 @@ def test_a_sample_cut_inside_a_multibyte_character_is_still_utf8():
 def test_files_that_cannot_be_csv_are_rejected_with_a_reason(data, reason):
     with pytest.raises(Rejected, match="^" + reason.replace("(", r"\(").replace(")", r"\)") + "$"):
         detect(data, complete=True)
+
+
+@pytest.mark.parametrize(
+    ("data", "names", "decimal"),
+    [
+        (b"Valor\r\n1.234,56\r\n7,5\r\n0,25\r\n", ["Valor"], ","),
+        (b'"valor"\r\n"91746,69"\r\n', ["valor"], ","),
+        (b"Endere\xe7o\r\nRua A, 10\r\nRua B, 20\r\n", ["Endereço"], "."),
+        (b"email\nann@x.com\nbob@y.com; carl@z.com\ndan@w.com\n", ["email"], "."),
+        (b"nome\nAna|Bo\nCy\nDi\n", ["nome"], "."),
+        (b'"nota"\n"linha 1,\nlinha 2"\n"d\'agua"\n"ok"\n', ["nota"], "."),
+    ],
+)
+def test_a_column_whose_texts_hold_a_delimiter_is_one_column(data, names, decimal):
+    dialect, structure = detect(data, complete=True)
+
+    assert (structure.names, dialect.decimal, dialect.quotechar) == (names, decimal, '"')
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"Relat\xc3\xb3rio\n1;2,5\n2;3\n3;4\n",  # a title above headerless numbers
+        b"Clientes\nnome;cidade\nAna;Rio\nBo;SP\n",  # a title above named columns
+        b"id;valor\n1;x\n2;y\n",
+    ],
+)
+def test_a_table_below_a_one_name_line_is_still_split(data):
+    dialect, structure = detect(data, complete=True)
+
+    assert dialect.delimiter == ";" and len(structure.names) == 2
+
+
+@pytest.mark.parametrize(
+    ("data", "escapechar"),
+    [
+        (b'id,t\n1,"disse \\""oi\\"""\n2,x\n', None),  # the csv module's doubling of `disse \"oi\"`
+        (b'id,p\n1,"7o\\\\"\n2,x\n', None),
+        (b'id,t\n1,"a \\"b\\" c"\n2,"x, \\"y\\""\n', "\\"),
+    ],
+)
+def test_a_backslash_escapes_only_where_doubled_quotes_cannot_read_the_file(data, escapechar):
+    assert detect(data, complete=True)[0].escapechar == escapechar

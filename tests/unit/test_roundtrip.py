@@ -9,8 +9,10 @@ empty, or `""` in a one-column file; a text a spreadsheet would run as a formula
 text and each value is compared with the text that was written.
 
 Detection is told, in a contract's `dialect`, only what the bytes cannot tell, as no reader could:
-- a one-column file's delimiter and quote character (it has no delimiter to find);
-- whether a backslash escapes: `\\"`, `\\\\` and `C:\\dir` outside quotes read as text just as well;
+- a one-column file's delimiter, where it must reject a row of two fields (it has no delimiter to
+  find); one-column files told nothing else are read as one column too;
+- that a backslash escapes, in a file that does not double quotes: `\\"`, `\\\\` and `C:\\dir` read
+  as text just as well (in a file that doubles them, detection finds doubling untold);
 - a quote character that no field needs for a delimiter or a line end (`'it''s'` is also a text
   with quotes in it).
 Rows whose every cell is blank are not generated: a blank line and a row of empty cells look alike.
@@ -131,17 +133,32 @@ def _case(seed: int) -> Case:
         encoding, data = "utf-8", text.encode()
     if encoding == "cp1252" and text.isascii():
         encoding = "utf-8"  # the same bytes
-    quoted = [v for row in rows for v in row if _written([v], options, "").startswith(quotechar)]
     overrides: dict = {}
     if ncols == 1:
         overrides |= {"delimiter": delimiter, "quotechar": quotechar}
-    if "\\" in text:
-        overrides |= {"escapechar": "\\" if escaped else None}
-    if not any(c in v for v in quoted for c in (delimiter, "\r", "\n")):
-        overrides |= {"quotechar": quotechar}
+    overrides |= _untold(text, rows, options, escaped, (delimiter,))
     bad_line = 1 + sum(_line_ends(row, line_ending) for row in written[: bad_at + 1])
     lines = _line_ends(text, line_ending) + (not text.endswith(eol))
     return Case(data, rows, bad, bad_line, lines, encoding, line_ending, overrides)
+
+
+def _untold(text: str, rows: list[list[str]], options: dict, escaped: bool, delimiters: tuple[str, ...]) -> dict:
+    """What no reader can tell from the bytes: that a backslash escapes, and a quote character that
+    no field needs for one of the `delimiters` or a line end."""
+    told: dict = {}
+    if "\\" in text and escaped:
+        told["escapechar"] = "\\"
+    quoted = [v for row in rows for v in row if _written([v], options, "").startswith(options["quotechar"])]
+    if not any(c in v for v in quoted for c in (*delimiters, "\r", "\n")):
+        told["quotechar"] = options["quotechar"]
+    return told
+
+
+def _ingest(lake: LocalLake, data: bytes, overrides: dict) -> dict:
+    if overrides:
+        dialect = "".join(f"  {key}: {json.dumps(value)}\n" for key, value in overrides.items())
+        lake.drop("contracts/t.yaml", f"dialect:\n{dialect}".encode())
+    return lake.ingest("t.csv", data, key="raw/t/t.csv")
 
 
 @pytest.mark.parametrize("seed", range(150))
@@ -152,10 +169,7 @@ def test_random_tables_round_trip_with_every_value_row_and_line(tmp_path, seed):
     for block_size in BLOCK_SIZES:
         # WHEN the pipeline processes it, detection told only what the bytes cannot tell
         lake = LocalLake(tmp_path / str(block_size), Config(block_size=block_size))
-        if case.overrides:
-            dialect = "".join(f"  {key}: {json.dumps(value)}\n" for key, value in case.overrides.items())
-            lake.drop("contracts/t.yaml", f"dialect:\n{dialect}".encode())
-        report = lake.ingest("t.csv", case.data, key="raw/t/t.csv")
+        report = _ingest(lake, case.data, case.overrides)
 
         # THEN every row but the bad one is written, each value as it was, and the lines are right
         assert report["rows"] == {"read": len(case.rows) + 1, "written": len(case.rows), "rejected": 1}, block_size
@@ -166,6 +180,25 @@ def test_random_tables_round_trip_with_every_value_row_and_line(tmp_path, seed):
         rejected = _rows(lake.read("quarantine/t/t.rejected.csv"))[1:]
         assert rejected == [[*case.bad, *[""] * (ncols - len(case.bad)), str(case.bad_line), bad]]
         assert (report["dialect"]["encoding"], report["dialect"]["line_ending"]) == (case.encoding, case.line_ending)
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_random_one_column_files_are_read_as_one_column_untold(tmp_path, seed):
+    # GIVEN a random column of texts that hold delimiters, quotes and line ends, not told its delimiter
+    rng = random.Random(seed)
+    options = {"delimiter": rng.choice([",", ";", "\t", "|"]), "quotechar": rng.choice(['"', "'"])}
+    rows = _table(rng, 1)
+    eol = EOLS[rng.choice(list(EOLS))]
+    text = "".join(_written(row, options, eol) for row in [["col1"], *rows])
+    overrides = _untold(text, rows, options, escaped=False, delimiters=(",", ";", "\t", "|"))
+
+    lake = LocalLake(tmp_path, Config())
+    report = _ingest(lake, text.encode(), overrides)
+
+    # THEN it is one column, every value as it was
+    assert report["rows"] == {"read": len(rows), "written": len(rows), "rejected": 0}
+    processed = _rows(lake.read("processed/t/t.csv"))
+    assert processed == [["col1"], *[[_expected(v) for v in row] for row in rows]]
 
 
 def _rows(data: bytes) -> list[list[str]]:

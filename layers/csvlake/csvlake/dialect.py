@@ -12,7 +12,7 @@ from types import MappingProxyType
 from typing import Any
 
 from .errors import Rejected
-from .structure import Record, Structure, consistency, detect_structure
+from .structure import Record, Structure, consistency, detect_structure, typed, value_kind
 from .types import number_pattern
 
 SAMPLE_BYTES = 256 * 1024
@@ -22,6 +22,8 @@ SCORED_LINES = 200
 # On a tie, the first wins: `,` and the space come last, as the likeliest to appear inside values.
 DELIMITERS = (";", "\t", "|", ",", " ")
 QUOTES = ('"', "'")
+# A one-column file's delimiter, in order of preference: one that splits no record (_alone).
+ONE_COLUMN = (",", ";", "\t", "|")
 # Signatures of files that are often renamed or exported to `.csv` by mistake.
 SIGNATURES = {
     b"PK\x03\x04": "a ZIP archive (an .xlsx workbook is one): export the sheet as CSV",
@@ -39,6 +41,7 @@ CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 COMMA_DECIMAL = re.compile(number_pattern(","))
 THOUSANDS_ONLY = re.compile(r"^[+-]?[0-9]{1,3}(\.[0-9]{3})+$")
 DOT_DECIMAL = re.compile(r"^[+-]?[0-9]*\.[0-9]+$")
+PUNCTUATION = re.compile(r"[,;] ")
 
 
 # The report's `dialect`, in this order (schemas/report.schema.json).
@@ -184,41 +187,152 @@ def records(lines: list[str], quoting: Quoting, limit: int = SAMPLE_ROWS) -> lis
     return found
 
 
-def _candidates(text: str, overrides: Mapping[str, Any]) -> list[Quoting]:
-    """The dialects worth scoring: the characters that occur in the text, in order of preference."""
+def _candidates(text: str, overrides: Mapping[str, Any]) -> list[tuple[Quoting, ...]]:
+    """The dialects worth scoring, in order of preference: for each delimiter that occurs in the
+    text and each quote, the escapes to choose from (_escaped)."""
     delimiters = (
         [overrides["delimiter"]] if "delimiter" in overrides else [d for d in DELIMITERS if d in text or d == ","]
     )
-    quotes = [overrides["quotechar"]] if "quotechar" in overrides else [q for q in QUOTES if q in text] or ['"']
-    # A backslash is a candidate escape only where it stands before a quote (`C:\dados` keeps its
-    # own), and then the first: where escaping it or not splits the same fields, `\"` is an escape.
-    escaped = any(f"\\{q}" in text for q in quotes)
-    escapes = [overrides["escapechar"]] if "escapechar" in overrides else ["\\", None] if escaped else [None]
-    return [Quoting(d, q, e) for d in delimiters or [","] for q in quotes for e in escapes]
+    return [_escapes(text, d, q, overrides) for d in delimiters or [","] for q in _quotes(text, overrides)]
+
+
+def _quotes(text: str, overrides: Mapping[str, Any]) -> list[str]:
+    return [overrides["quotechar"]] if "quotechar" in overrides else [q for q in QUOTES if q in text] or ['"']
+
+
+def _escapes(text: str, delimiter: str, quotechar: str, overrides: Mapping[str, Any]) -> tuple[Quoting, ...]:
+    # A backslash is a candidate escape only where it stands before the quote (`C:\dados` keeps its own).
+    if "escapechar" in overrides:
+        escapes = [overrides["escapechar"]]
+    else:
+        escapes = [None, "\\"] if f"\\{quotechar}" in text else [None]
+    return tuple(Quoting(delimiter, quotechar, e) for e in escapes)
+
+
+def _malformed(lines: list[str], quoting: Quoting) -> int:
+    """Quoted fields the csv module in strict mode refuses under `quoting`: a closing quote followed by
+    something else than a delimiter or a line end, or a quote left open at the end."""
+    reader = csv.reader(
+        iter(lines),
+        delimiter=quoting.delimiter,
+        quotechar=quoting.quotechar,
+        escapechar=quoting.escapechar,
+        doublequote=True,
+        strict=True,
+    )
+    errors = 0
+    while True:
+        at = reader.line_num
+        try:
+            next(reader)
+        except StopIteration:
+            return errors
+        except csv.Error:
+            errors += 1
+            if reader.line_num == at:
+                return errors
+
+
+def _escaped(lines: list[str], options: tuple[Quoting, ...]) -> Quoting:
+    """Doubled quotes, unless a backslash before quotes reads the file with fewer malformed quoted
+    fields: a backslash before a quote is evidence of an escape only where doubling cannot read it
+    (`"a \\"b\\" c"`); a text holding one, written by a csv module that doubles quotes, reads right
+    only doubled."""
+    if len(options) == 1:
+        return options[0]
+    return min(options, key=lambda option: _malformed(lines, option))
+
+
+def _best(lines: list[str], text: str, candidates: list[tuple[Quoting, ...]]) -> Quoting:
+    """The candidate under which the records look most like a table (structure.consistency); on a
+    tie, the quote that opens more fields, then the first candidate."""
+    best: tuple[tuple[float, int], Quoting] | None = None
+    for options in candidates:
+        candidate = _escaped(lines, options)
+        scored = records(lines, candidate)
+        score = consistency(scored) if candidate.delimiter != " " or _even(scored) else 0.0
+        if best is None or (round(score, 9), _opened(text, candidate)) > best[0]:
+            best = ((round(score, 9), _opened(text, candidate)), candidate)
+    assert best is not None
+    return best[1]
+
+
+def _opened(text: str, quoting: Quoting) -> int:
+    """How many fields the quote opens: one that stands at the start of fields quotes them; one
+    inside texts is only text."""
+    return text.count(quoting.delimiter + quoting.quotechar) + text.count("\n" + quoting.quotechar)
 
 
 def _quoting(lines: list[str], overrides: Mapping[str, Any]) -> tuple[Quoting, list[Record]]:
-    """The dialect under which the first records look most like a table (structure.consistency);
-    on a tie, the quote that opens more fields, then the first candidate. A `,` followed by a space
-    in nearly every field is `, `."""
-    text = "".join(lines[:SCORED_LINES])
-    best: tuple[tuple[float, int], Quoting] | None = None
-    for candidate in _candidates(text, overrides):
-        scored = records(lines[:SCORED_LINES], candidate)
-        score = consistency(scored) if candidate.delimiter != " " or _even(scored) else 0.0
-        # A quote that stands at the start of fields quotes them; one inside texts is only text.
-        opened = text.count(candidate.delimiter + candidate.quotechar) + text.count("\n" + candidate.quotechar)
-        if best is None or (round(score, 9), opened) > best[0]:
-            best = ((round(score, 9), opened), candidate)
-    assert best is not None
-    quoting = best[1]
+    """The best dialect (_best), or one column (_one_column); a `,` followed by a space in nearly
+    every field is `, `."""
+    head = lines[:SCORED_LINES]
+    text = "".join(head)
+    quoting = _best(head, text, _candidates(text, overrides))
     found = records(lines, quoting)
     if quoting.delimiter == ",":
         later = [f for r in found for f in r.fields[1:] if f]
         if later and sum(f.startswith(" ") for f in later) >= 0.9 * len(later):
             quoting = Quoting(",", quoting.quotechar, quoting.escapechar, skipinitialspace=True)
             found = records(lines, quoting)
+    if "delimiter" not in overrides and (needed := _one_column(found, lines)) is not None:
+        alone = _alone(lines, overrides)
+        if alone is not None and _known(alone[1][1:SCORED_LINES]) >= needed:
+            return alone
     return quoting, found
+
+
+def _one_column(split: list[Record], lines: list[str]) -> float | None:
+    """Whether the file may be one column whose texts hold the delimiter of the best split (`split`):
+    the share of cells of a known kind (_known) the one-column reading must reach to replace it, or
+    None when the split stands. Any share when most records are one field under the split (it would
+    reject the records it splits); as high as the split's when its first record, one field that no
+    type takes, can only be a title above headerless rows for the split, and the header of one
+    column (`Valor` above `1.234,56`, `7,5`; `Endereço` above `Rua A, 10`)."""
+    content = [r for r in split if not r.blank]
+    if not content or all(len(r.fields) == 1 for r in content):
+        return None
+    widths = Counter(len(r.fields) for r in content)
+    # The data's width as structure.detect_structure decides it: the most common, on a tie one of several fields.
+    width = max(widths, key=lambda w: (widths[w], w > 1))
+    if width == 1:
+        return 0.0
+    first = split[0]
+    # A cheap look first: a title above a table has more lines or a blank one after it.
+    if len(first.fields) != 1 or first.blank or typed(first.fields[0]) or len(split) < 2:
+        return None
+    if split[1].blank or len(split[1].fields) != width:
+        return None
+    structure = detect_structure(split[:SCORED_LINES], lines)
+    if structure.header_rows or [s.line for s in structure.skipped] != list(range(first.first, first.last + 1)):
+        return None
+    return _known(content[1:SCORED_LINES])
+
+
+def _alone(lines: list[str], overrides: Mapping[str, Any]) -> tuple[Quoting, list[Record]] | None:
+    """The file read as one column: the first delimiter that splits no record of the sample under
+    some quote (one that occurs only inside quotes will do), with the quote that opens more fields
+    among those; None if every delimiter splits a record."""
+    head = lines[:SCORED_LINES]
+    text = "".join(head)
+    for delimiter in ONE_COLUMN:
+        readings = []
+        for quotechar in _quotes(text, overrides):
+            quoting = _escaped(head, _escapes(text, delimiter, quotechar, overrides))
+            found = records(lines, quoting)
+            if all(len(r.fields) == 1 for r in found):
+                readings.append((_opened(text, quoting), quoting, found))
+        if readings:
+            _, quoting, found = max(readings, key=lambda reading: reading[0])
+            return quoting, found
+    return None
+
+
+def _known(found: list[Record]) -> float:
+    """The share of cells of a known kind (structure.value_kind), a comma or a semicolon followed by a
+    space read as a text's punctuation (`Rua A, 10`)."""
+    cells = [PUNCTUATION.sub(" ", value) for r in found if not r.blank for value in r.fields]
+    return sum(value_kind(value) != "other" for value in cells) / max(len(cells), 1)
 
 
 def _even(found: list[Record]) -> bool:
@@ -231,7 +345,8 @@ def _even(found: list[Record]) -> bool:
 
 
 def _decimal(rows: list[list[str]], delimiter: str) -> str:
-    if delimiter == ",":
+    # A comma is a decimal mark in a `,`-separated file only where it cannot separate: one column.
+    if delimiter == "," and any(len(row) > 1 for row in rows):
         return "."
     comma = dot = 0
     for row in rows:
@@ -244,7 +359,7 @@ def _decimal(rows: list[list[str]], delimiter: str) -> str:
     if comma > dot:
         return ","
     # `;` is the list separator of decimal-comma locales: there, 1.234 is one thousand two hundred thirty-four.
-    return "," if delimiter == ";" and dot == 0 else "."
+    return "," if delimiter == ";" and dot == 0 and any(len(row) > 1 for row in rows) else "."
 
 
 def _thousands_assumed(rows: list[list[str]], delimiter: str, decimal: str) -> str | None:

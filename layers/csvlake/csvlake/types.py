@@ -63,6 +63,13 @@ def number_pattern(decimal: str, leading_zeros: bool = False) -> str:
     return rf"^[+-]?(?:(?:{zero}{first}{_D}*)(?:\.{_D}+)?|\.{_D}+)(?:[eE][+-]?{_D}+)?$"
 
 
+def grouped_pattern(integer: bool) -> str:
+    """An integer or a number, in a file of decimal points, whose thousands may be grouped by commas
+    (30,502.5): a column is read so only when all its values fit, as for every format."""
+    part = rf"(?:0|[1-9]{_D}{{0,2}}(?:,{_D}{{3}})+|[1-9]{_D}*)"
+    return rf"^[+-]?{part}$" if integer else rf"^[+-]?(?:{part}(?:\.{_D}+)?|\.{_D}+)$"
+
+
 BOOLEAN_PATTERN = "^(?i:true|false)$"
 # A declared boolean also takes 1 and 0, as Frictionless' Table Schema does by default; inference
 # does not, or every column of 0s and 1s would become boolean.
@@ -78,6 +85,8 @@ class Format:
     pattern: str
     # A contract's explicit date or datetime format (`%d/%m/%Y`), read by Arrow's strptime instead.
     strptime: str | None = None
+    # What groups thousands in the values besides what the decimal mark implies (`,` in 30,502.5).
+    grouping: str | None = None
 
     def matches(self, values: pa.Array) -> pa.Array:
         return pc.match_substring_regex(values, self.pattern)
@@ -86,9 +95,15 @@ class Format:
 @functools.cache
 def formats(decimal: str) -> tuple[Format, ...]:
     """Candidate formats in order of preference: the first that survives names the type."""
+    # With a decimal comma, `.` groups thousands in the plain formats already.
+    grouped = (
+        Format("integer_grouped", "integer", grouped_pattern(True), grouping=","),
+        Format("number_grouped", "number", grouped_pattern(False), grouping=","),
+    )
     return (
         Format("integer", "integer", integer_pattern(decimal)),
         Format("number", "number", number_pattern(decimal)),
+        *(grouped if decimal == "." else ()),
         Format("boolean", "boolean", BOOLEAN_PATTERN),
         Format("date_ymd", "date", f"^{_YMD}$"),
         Format("date_dmy", "date", f"^{_DMY}$"),
@@ -216,8 +231,8 @@ def convert(values: pa.Array, fmt: Format | None, decimal: str) -> pa.Array:
     if fmt.kind in ("integer", "number"):
         # Arrow parses no leading + (nor needs 1e+5's) and, with a decimal comma, no grouping dots.
         # A replacement is a pass over every text: made only where some text holds the character.
-        for old, new in (("+", ""), (".", ""), (",", ".")) if decimal == "," else (("+", ""),):
-            if may_hold(text, old):
+        for old, new in (("+", ""), (".", ""), (",", ".")) if decimal == "," else (("+", ""), (fmt.grouping, "")):
+            if old and may_hold(text, old):
                 text = pc.replace_substring(text, old, new)
     if fmt.kind == "boolean":
         lower = pc.utf8_lower(text)
@@ -317,10 +332,13 @@ def _lossless(
             risky &= values.is_valid().to_numpy(zero_copy_only=False)
         long_values = values.take(pa.array(np.flatnonzero(risky))).to_pylist()
         if fmt.kind == "integer" and not all(
-            -INT64_MAX - 1 <= int(v.strip().replace(".", "")) <= INT64_MAX for v in long_values
+            -INT64_MAX - 1 <= int(v.strip().replace(".", "").replace(",", "")) <= INT64_MAX for v in long_values
         ):
             return False
-        if fmt.kind == "number" and not all(_exact_in_float(v.strip(), decimal) for v in long_values):
+        if fmt.kind == "number" and not all(
+            _exact_in_float(v.strip().replace(fmt.grouping, "") if fmt.grouping else v.strip(), decimal)
+            for v in long_values
+        ):
             return False
         if integers:
             return True
@@ -488,6 +506,8 @@ class TypeInference:
                 continue
             # Dates valid in one order are valid datetimes in that order: no need to check twice.
             implied = fmt.kind == "datetime" and any(f.name == fmt.name.replace("datetime", "date") for f in survivors)
+            # Numbers without grouping fit the grouped formats too: checked only once the plain ones die.
+            implied |= fmt.grouping is not None and any(f.name == fmt.name.removesuffix("_grouped") for f in survivors)
             # Integers are numbers too: when every value is an int64, only the long ones can fail as float64.
             if fmt.kind == "number" and any(f.kind == "integer" for f in survivors):
                 if _lossless(texts, fmt, self.decimal, integers=True):
