@@ -18,27 +18,11 @@ from csvlake.layout import OutputKeys
 from csvlake.local.fs import DirectoryStore
 from csvlake.pipeline import process
 from csvlake.ports import ObjectRef
-from csvlake.versions import Guard, Stamp, later
+from csvlake.versions import Guard, Stamp
 
 BUCKET = "lake"
 V1 = b"id,name\n1,old\n2,old\n"
 V2 = b"id,name,extra\n1,new,x\n2,new,y\n3,new,z\n"
-
-
-@pytest.mark.parametrize(
-    ("sequencer", "than", "expected"),
-    [
-        ("0055AED6DCD90281E6", "0055AED6DCD90281E5", True),
-        ("0055AED6DCD90281E5", "0055AED6DCD90281E6", False),
-        ("0055AED6DCD90281E5", "0055AED6DCD90281E5", False),
-        # Different lengths: the shorter right-padded with zeros (S3 event message structure).
-        ("0055AED6DCD9028", "0055AED6DCD90281E5", False),
-        ("0055AED6DCD9029", "0055AED6DCD90281E5", True),
-        ("0055aed6dcd90281e6", "0055AED6DCD90281E5", True),
-    ],
-)
-def test_a_sequencer_is_later_by_its_right_padded_hex(sequencer, than, expected):
-    assert later(sequencer, than) is expected
 
 
 def test_a_stamp_names_one_version_by_version_id_else_by_etag():
@@ -148,21 +132,28 @@ def test_the_same_version_delivered_again_rewrites_its_own_outputs(store):
     assert Stamp.read(store.head(BUCKET, "processed/a.csv").metadata).etag == store.head(BUCKET, "raw/a.csv").etag
 
 
-def test_an_output_of_a_later_event_is_never_replaced_by_an_earlier_one(store):
+def test_the_raw_keys_current_version_decides_not_the_stamps_sequencer(store):
+    # GIVEN an output stamped by a version with a later sequencer that is no longer the raw key's
+    # (deleted by version id, say, which makes an older version current again)
     upload(store, "raw/a.csv", V1)
     current = store.head(BUCKET, "raw/a.csv")
-    store.put(BUCKET, "reports/a.json", b"later", "application/json", Stamp("v9", "e9", "0055B0").metadata())
-    earlier = Guard(store, ObjectRef(BUCKET, "raw/a.csv", etag=current.etag, sequencer="0055AF"))
-    with pytest.raises(Superseded, match="later event"):
-        earlier.put(BUCKET, "reports/a.json", b"earlier", "application/json")
+    store.put(BUCKET, "reports/a.json", b"gone", "application/json", Stamp("v9", "e9", "0055B0").metadata())
+    # THEN the current version replaces it; a version that is not current neither writes nor deletes
+    Guard(store, ObjectRef(BUCKET, "raw/a.csv", etag=current.etag, sequencer="0055AF")).put(
+        BUCKET, "reports/a.json", b"current", "application/json"
+    )
+    assert store.path(BUCKET, "reports/a.json").read_bytes() == b"current"
+    assert Stamp.read(store.head(BUCKET, "reports/a.json").metadata) == Stamp(None, current.etag, "0055AF")
+    stale = Guard(store, ObjectRef(BUCKET, "raw/a.csv", etag="e9", sequencer="0055B0"))
     with pytest.raises(Superseded):
-        earlier.delete(BUCKET, "reports/a.json")
-    assert store.path(BUCKET, "reports/a.json").read_bytes() == b"later"
-    # An unstamped output (csvlake before stamps) or one of an earlier event is replaced.
+        stale.put(BUCKET, "reports/a.json", b"stale", "application/json")
+    with pytest.raises(Superseded):
+        stale.delete(BUCKET, "reports/a.json")
+    assert store.path(BUCKET, "reports/a.json").read_bytes() == b"current"
+    # An unstamped output (written before stamps existed) is replaced too.
     store.put(BUCKET, "reports/b.json", b"unstamped", "application/json")
-    earlier.put(BUCKET, "reports/b.json", b"mine", "application/json")
+    Guard(store, ObjectRef(BUCKET, "raw/a.csv")).put(BUCKET, "reports/b.json", b"mine", "application/json")
     assert store.path(BUCKET, "reports/b.json").read_bytes() == b"mine"
-    assert Stamp.read(store.head(BUCKET, "reports/b.json").metadata) == Stamp(None, current.etag, "0055AF")
 
 
 def test_an_object_deleted_since_it_was_read_writes_nothing(store):

@@ -24,16 +24,11 @@ ATTEMPTS = 5
 _VERSION, _ETAG, _SEQUENCER = "csvlake-source-version", "csvlake-source-etag", "csvlake-source-sequencer"
 
 
-def later(sequencer: str, than: str) -> bool:
-    """Whether S3 event `sequencer` is of a later event than `than` (the same key): hex strings of
-    different lengths are right-padded with zeros and compared as strings (S3 event message structure)."""
-    width = max(len(sequencer), len(than))
-    return sequencer.upper().ljust(width, "0") > than.upper().ljust(width, "0")
-
-
 @dataclass(frozen=True)
 class Stamp:
-    """The source version an output was made from, kept in the output's metadata."""
+    """The source version an output was made from, kept in the output's metadata. The event's
+    sequencer is kept to say which event made it; what decides is the raw key's current version
+    (docs/adr/0019 says why the sequencer does not)."""
 
     version_id: str | None = None
     etag: str | None = None
@@ -58,10 +53,6 @@ class Stamp:
         if self.version_id and other.version_id:
             return self.version_id == other.version_id
         return bool(self.etag) and self.etag == other.etag
-
-    def newer_event(self, other: Stamp) -> bool:
-        """This stamp's event is known to come after `other`'s: only sequencers of one key tell."""
-        return bool(self.sequencer and other.sequencer) and later(self.sequencer, other.sequencer)
 
 
 class Guard:
@@ -102,13 +93,10 @@ class Guard:
         return self.source
 
     def expect(self, bucket: str, key: str) -> Expect:
-        """The condition under which this version may write output `key`; raises Superseded if a newer
-        version wrote it or is the raw key's current one. The output is read before the raw key: see
-        the module's docstring for why that order closes the race."""
+        """The condition under which this version may write output `key`; raises Superseded if the raw
+        key's current version is another. The output is read before the raw key: see the module's
+        docstring for why that order closes the race."""
         existing = self.store.head(bucket, key)
-        theirs = Stamp.read(existing.metadata) if existing else None
-        if theirs and self.source and not theirs.same_version(self.source) and theirs.newer_event(self.source):
-            raise Superseded(f"s3://{bucket}/{key} is of a later event ({theirs.sequencer}) of {self.raw.key}")
         self._current()
         return Expect(existing.etag if existing else None)
 
