@@ -11,7 +11,6 @@ fails and the guard looks again: an older version never overwrites or deletes a 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -35,8 +34,8 @@ class Stamp:
     sequencer: str | None = None
 
     @classmethod
-    def of(cls, ref: ObjectRef | Head, sequencer: str | None = None) -> Stamp:
-        return cls(ref.version_id, ref.etag, sequencer or getattr(ref, "sequencer", None))
+    def of(cls, ref: ObjectRef) -> Stamp:
+        return cls(ref.version_id, ref.etag, ref.sequencer)
 
     @classmethod
     def read(cls, metadata: Mapping[str, str]) -> Stamp | None:
@@ -70,7 +69,7 @@ class Guard:
     def open(self, ref: ObjectRef) -> tuple[BinaryIO, ObjectRef]:
         stream, resolved = self.store.open(ref)
         if (ref.bucket, ref.key) == (self.raw.bucket, self.raw.key):
-            self.source = Stamp.of(resolved, self.raw.sequencer)
+            self.source = Stamp(resolved.version_id, resolved.etag, self.raw.sequencer)
         return stream, resolved
 
     def get(self, bucket: str, key: str, unless_etag: str | None = None) -> tuple[bytes | None, str] | None:
@@ -85,9 +84,9 @@ class Guard:
         where = f"s3://{self.raw.bucket}/{self.raw.key}"
         if head is None:
             raise Superseded(f"{where} was deleted since it was read")
-        current = Stamp.of(head)
+        current = Stamp(head.version_id, head.etag, self.raw.sequencer)
         if self.source is None:  # nothing opened and the event named no version: the current one
-            self.source = dataclasses.replace(current, sequencer=self.raw.sequencer)
+            self.source = current
         elif not current.same_version(self.source):
             raise Superseded(f"{where}: version {self.source.version_id or self.source.etag} is no longer the latest")
         return self.source
