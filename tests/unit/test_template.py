@@ -270,11 +270,17 @@ def _needs(operation: str, params: dict) -> list[tuple[str, str]]:
     if operation in ("CopyObject", "UploadPartCopy"):
         source_bucket, source_key, version = _copy_source(params["CopySource"])
         read = "s3:GetObjectVersion" if version else "s3:GetObject"
-        return [("s3:PutObject", _object(bucket, key)), (read, _object(source_bucket, source_key))]
+        needs = [("s3:PutObject", _object(bucket, key)), (read, _object(source_bucket, source_key))]
+        if "IfMatch" in params:  # a conditional copy over an object reads it too
+            needs.append(("s3:GetObject", _object(bucket, key)))
+        return needs
     if operation == "AbortMultipartUpload":
         return [("s3:AbortMultipartUpload", _object(bucket, key))]
     if operation == "DeleteObject":
-        return [("s3:DeleteObjectVersion" if versioned else "s3:DeleteObject", _object(bucket, key))]
+        needs = [("s3:DeleteObjectVersion" if versioned else "s3:DeleteObject", _object(bucket, key))]
+        if "IfMatch" in params:  # a conditional delete on an ETag also needs to read the object
+            needs.append(("s3:GetObject", _object(bucket, key)))
+        return needs
     if operation in ("ListObjects", "ListObjectsV2", "ListObjectVersions"):
         return [("s3:ListBucket", f"arn:aws:s3:::{bucket}")]
     raise AssertionError(f"{operation}: say here which IAM actions it needs, and grant them in template.yaml")
@@ -333,7 +339,7 @@ def test_every_s3_call_of_the_pipeline_is_granted_and_every_s3_grant_is_called(s
     assert upload("raw/sales/a.csv", b"id,name\n1,a\n2,b,c,d\n3,c\n")["status"] == "partial"
     assert upload("raw/sales/a.csv", b"id,name\n1,a\n", versioned=False)["status"] == "processed"
     assert upload("raw/sales/a.csv", b"PK\x03\x04" + bytes(64))["status"] == "rejected"
-    # Above the multipart threshold the quarantine copy is a multipart copy.
+    # Up to 5 GB the quarantine copy is one conditional CopyObject, multipart threshold or not.
     assert upload("raw/big.csv", b"PK\x03\x04" + bytes(17 * 1024**2))["status"] == "rejected"
     # No dataset: no contract and no schema state; a dataset without a contract.
     assert upload("raw/plain.csv", b"x\n1\n")["status"] == "processed"
@@ -354,4 +360,8 @@ def test_every_s3_call_of_the_pipeline_is_granted_and_every_s3_grant_is_called(s
     uncalled = sorted(g for g in grants if not any(g[0] == a and _matches(g[1], r) for a, r in needed))
     assert {action for action, _ in uncalled} == set(UNCALLED), f"grants no call needs: {uncalled}"
     operations = {operation for operation, _ in made}
-    assert {"HeadObject", "GetObject", "PutObject", "DeleteObject", "CopyObject", "UploadPartCopy"} <= operations
+    assert {"HeadObject", "GetObject", "PutObject", "DeleteObject", "CopyObject"} <= operations
+    # Every output is written on a condition (ADR 0019): created only if absent, replaced only if unchanged.
+    writes = [(op, p) for op, p in made if op in ("PutObject", "CopyObject") and not p["Key"].startswith("contracts/")]
+    assert writes and all("IfNoneMatch" in p or "IfMatch" in p for _, p in writes)
+    assert all("IfMatch" in p for op, p in made if op == "DeleteObject")

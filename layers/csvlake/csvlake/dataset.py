@@ -8,9 +8,13 @@ from dataclasses import dataclass
 from . import drift, types
 from .config import Config
 from .contract import Contract, ContractError, parse
+from .errors import Conflict
 from .first_pass import Inspection
 from .layout import contract_key, schema_key
-from .ports import ObjectRef, ObjectStore
+from .ports import Expect, ObjectRef, ObjectStore
+
+# Files of one dataset that land at once each re-read the last schema and try again, up to this often.
+SCHEMA_ATTEMPTS = 8
 
 # A warm function keeps each contract it read with its ETag, and reads it again only if it changed.
 _CONTRACTS: dict[tuple[str, str], tuple[str, Contract | ContractError]] = {}
@@ -72,5 +76,19 @@ def schema_drift(
         message = drift.describe(compared)
         if contract is not None and contract.on_drift == "reject":
             rejection = f"contract: {message} (on_drift: reject, {contract.where('on_drift')})"
-    state = drift.state(ref, schema, previous)
-    return Drift(compared, message, rejection, lambda: store.put(bucket, key, state, "application/json"))
+
+    def remember() -> None:
+        """This file's schema recorded as the dataset's last, by compare-and-swap on the ETag read: a
+        file of the dataset that landed since is re-read and becomes this one's predecessor, no update lost."""
+        latest, etag = stored if stored else (None, None)
+        for attempt in range(SCHEMA_ATTEMPTS):
+            state = drift.state(ref, schema, drift.baseline(latest, ref) if attempt else previous)
+            try:
+                return store.put(bucket, key, state, "application/json", expect=Expect(etag))
+            except Conflict:
+                if attempt == SCHEMA_ATTEMPTS - 1:
+                    raise
+                again = store.get(bucket, key)
+                latest, etag = again if again else (None, None)
+
+    return Drift(compared, message, rejection, remember)

@@ -7,12 +7,17 @@ class StoreError(Exception):
     """The object store failed (network, throttling, permissions): retrying the event may help."""
 
 
+class Conflict(StoreError):
+    """A conditional write found the object changed since it was checked: check again, or retry the event."""
+
+
 class ObjectGone(StoreError):
     """The object named by the event no longer exists: there is nothing to retry."""
 
 
 class Superseded(Exception):
-    """The object was overwritten after the event: the newer object's own event will process it."""
+    """The object was overwritten after the event, or a newer version's outputs are already written:
+    the newer version's own event processes it (docs/adr/0019-newest-version-wins.md)."""
 
 
 class OutOfTime(Exception):

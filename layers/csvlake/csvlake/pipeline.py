@@ -14,7 +14,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 
-from . import dataset
+from . import dataset, versions
 from .config import Config
 from .contract import ContractError
 from .deadline import Deadline
@@ -44,7 +44,9 @@ def process(
     `deadline`: a file that cannot finish before it, by its size or because it passes while the file
     is read, is rejected with its report, its outputs unwritten.
     `stage(name)` wraps each stage (a tracer's subsegment in Lambda).
+    Raises Superseded, outputs left to the newer version, once the object is no longer its latest.
     """
+    store = versions.Guard(store, ref)  # every output written only while ref's version is the latest
     keys = OutputKeys.for_key(ref.key, config)
     bucket = config.output_bucket or ref.bucket
     report = Report(ref, now(), Outputs(bucket, keys))

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import collections
+import concurrent.futures
 import contextlib
 import enum
-import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import BinaryIO
 
@@ -22,9 +21,11 @@ from botocore.exceptions import (
     ParamValidationError,
 )
 
-from .errors import ObjectGone, StoreError, Superseded
-from .ports import ObjectRef
+from .errors import Conflict, ObjectGone, StoreError, Superseded
+from .ports import Expect, Head, ObjectRef
 
+# CopyObject copies up to 5 GB in one request; above, a multipart copy (no precondition: ADR 0019).
+COPY_LIMIT = 5 * 1000**3
 # Parts of 8 MiB from 16 MiB objects on, four in flight: the upload overlaps the work in little memory
 # and leaves little to send after the last chunk (docs/adr/0014-memory-a-third-of-naive.md).
 TRANSFER = TransferConfig(multipart_threshold=16 * 1024**2, multipart_chunksize=8 * 1024**2, max_concurrency=4)
@@ -108,126 +109,123 @@ def _store_errors(what: str) -> Iterator[None]:
         raise _error(what, exc) from exc
 
 
-class UploadAborted(Exception):
-    """The pipeline failed; the multipart upload is aborted so no partial object appears."""
+def _conditions(expect: Expect | None) -> dict[str, str]:
+    """A precondition as S3's conditional-write headers (If-None-Match: * creates, If-Match replaces)."""
+    if expect is None:
+        return {}
+    return {"IfNoneMatch": "*"} if expect.etag is None else {"IfMatch": _quoted(expect.etag)}
 
 
-class _Pipe:
-    """Bytes handed from the pipeline's thread to the transfer manager's, through a bounded queue."""
-
-    def __init__(self) -> None:
-        self._queue: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=8)
-        self._pieces: collections.deque[memoryview] = collections.deque()
-        self._buffered = 0
-        self._done = False
-        self.reader_failed = threading.Event()
-
-    def put(self, item: bytes | BaseException | None) -> None:
-        while not self.reader_failed.is_set():
-            try:
-                self._queue.put(item, timeout=0.2)
-                return
-            except queue.Full:
-                continue
-        if item is not None and not isinstance(item, BaseException):
-            raise UploadAborted("the upload failed")
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int = -1) -> bytes:
-        while not self._done and (size < 0 or self._buffered < size):
-            item = self._queue.get()
-            if isinstance(item, BaseException):
-                raise item
-            if item is None:
-                self._done = True
-            else:
-                self._pieces.append(memoryview(item))
-                self._buffered += len(item)
-        size = self._buffered if size < 0 else min(size, self._buffered)
-        self._buffered -= size
-        # The pieces joined once, the last one cut where the part ends: one copy of each byte.
-        out = []
-        while size:
-            piece = self._pieces.popleft()
-            if len(piece) > size:
-                self._pieces.appendleft(piece[size:])
-                piece = piece[:size]
-            out.append(piece)
-            size -= len(piece)
-        return b"".join(out)
+@contextlib.contextmanager
+def _conditional(what: str, expect: Expect | None) -> Iterator[None]:
+    """_store_errors, a failed precondition raised as Conflict: 412 when it does not hold, 409 when a
+    concurrent conditional write won, 404 when the object to replace has gone meanwhile."""
+    try:
+        with _store_errors(what):
+            yield
+    except ObjectGone as exc:
+        if expect is None:
+            raise
+        raise Conflict(f"{what}: the object has gone since it was checked") from exc
+    except S3Error as exc:
+        if exc.code in ("PreconditionFailed", "412", "ConditionalRequestConflict", "409"):
+            raise Conflict(f"{what}: {exc.detail}") from exc
+        raise
 
 
 class _Upload:
     """The stream the pipeline writes an object into.
 
     Up to the multipart threshold it stays in memory and goes out in one PutObject. A larger object
-    streams through the transfer manager's multipart upload, which reads a pipe from another thread,
-    so parsing and uploading overlap; an exception aborts the upload, so no partial object appears.
+    goes out as a multipart upload whose parts are sent from a few threads as they fill, so parsing
+    and uploading overlap; CompleteMultipartUpload carries the precondition, which the transfer
+    manager cannot pass. An exception aborts the upload, so no partial object appears.
     """
 
     closed = False
 
-    def __init__(self, s3, bucket: str, key: str, content_type: str) -> None:
-        self._s3, self._bucket, self._key, self._content_type = s3, bucket, key, content_type
+    def __init__(self, s3, bucket: str, key: str, content_type: str, stamp, expect) -> None:
+        self._s3, self._bucket, self._key = s3, bucket, key
+        self._create = {"ContentType": content_type, "Metadata": dict(stamp or {})}
+        self._expect: Callable[[], Expect] | None = expect
         self._what = f"writing s3://{bucket}/{key}"
         self._head: list[bytes] = []
-        self._written = 0
-        self._pipe: _Pipe | None = None
-        self._thread: threading.Thread | None = None
-        self._failure: list[BaseException] = []
+        self._buffered = self._written = 0
+        self._upload_id: str | None = None
+        self._parts: list[concurrent.futures.Future] = []
+        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
+        self._slots = threading.BoundedSemaphore(TRANSFER.max_concurrency)
 
     def write(self, data) -> int:
         data = bytes(data)
-        if self._pipe is None:
-            self._head.append(data)
-            if self._written + len(data) > TRANSFER.multipart_threshold:
-                self._start()
-        else:
-            self._pipe.put(data)
+        self._head.append(data)
+        self._buffered += len(data)
         self._written += len(data)
+        if self._upload_id is None and self._written > TRANSFER.multipart_threshold:
+            with _store_errors(self._what):
+                response = self._s3.create_multipart_upload(Bucket=self._bucket, Key=self._key, **self._create)
+            self._upload_id = response["UploadId"]
+            self._pool = concurrent.futures.ThreadPoolExecutor(TRANSFER.max_concurrency, f"upload {self._key}")
+        if self._upload_id is not None and self._buffered >= TRANSFER.multipart_chunksize:
+            self._send()
         return len(data)
 
-    def _start(self) -> None:
-        pipe = self._pipe = _Pipe()
+    def _send(self) -> None:
+        """The bytes buffered sent as the next part, once fewer than max_concurrency are in flight."""
+        assert self._pool is not None
+        body = b"".join(self._head)
+        self._head, self._buffered = [], 0
+        self._slots.acquire()
+        for part in self._parts:
+            if part.done() and part.exception():  # a failed part stops the pipeline now, not at the end
+                self._slots.release()
+                raise part.exception()
+        self._parts.append(self._pool.submit(self._part, len(self._parts) + 1, body))
 
-        def upload() -> None:
-            try:
-                self._s3.upload_fileobj(
-                    pipe, self._bucket, self._key, ExtraArgs={"ContentType": self._content_type}, Config=TRANSFER
+    def _part(self, number: int, body: bytes) -> dict:
+        try:
+            with _store_errors(self._what):
+                response = self._s3.upload_part(
+                    Bucket=self._bucket, Key=self._key, UploadId=self._upload_id, PartNumber=number, Body=body
                 )
-            except BaseException as exc:
-                self._failure.append(exc)
-                pipe.reader_failed.set()
-
-        self._thread = threading.Thread(target=upload, name=f"upload {self._key}", daemon=True)
-        self._thread.start()
-        for piece in self._head:
-            pipe.put(piece)
-        self._head = []
+            return {"PartNumber": number, "ETag": response["ETag"]}
+        finally:
+            self._slots.release()
 
     def commit(self) -> None:
-        if self._pipe is None:
-            with _store_errors(self._what):
+        if self._upload_id is None:
+            expect = self._expect() if self._expect else None
+            with _conditional(self._what, expect):
                 self._s3.put_object(
-                    Bucket=self._bucket, Key=self._key, Body=b"".join(self._head), ContentType=self._content_type
+                    Bucket=self._bucket, Key=self._key, Body=b"".join(self._head), **self._create, **_conditions(expect)
                 )
             return
-        self._finish(None)
+        try:
+            if self._head:
+                self._send()
+            parts = [part.result() for part in self._parts]
+            expect = self._expect() if self._expect else None
+            with _conditional(self._what, expect):
+                self._s3.complete_multipart_upload(
+                    Bucket=self._bucket,
+                    Key=self._key,
+                    UploadId=self._upload_id,
+                    MultipartUpload={"Parts": parts},
+                    **_conditions(expect),
+                )
+        except BaseException:
+            self.abort()
+            raise
+        self._pool.shutdown()
 
-    def abort(self, cause: BaseException) -> None:
-        if self._pipe is not None:
-            # Raising inside the transfer manager's read makes it abort the multipart upload.
-            self._finish(UploadAborted(str(cause)))
-
-    def _finish(self, end: BaseException | None) -> None:
-        assert self._pipe is not None and self._thread is not None
-        self._pipe.put(end)
-        self._thread.join()
-        if self._failure and not isinstance(self._failure[0], UploadAborted):
-            with _store_errors(self._what):
-                raise self._failure[0]
+    def abort(self) -> None:
+        if self._upload_id is None:
+            return
+        assert self._pool is not None
+        self._pool.shutdown(cancel_futures=True)
+        # Best effort: the error that made the upload fail is the one to report.
+        with contextlib.suppress(StoreError), _store_errors(f"aborting {self._what}"):
+            self._s3.abort_multipart_upload(Bucket=self._bucket, Key=self._key, UploadId=self._upload_id)
 
     def tell(self) -> int:
         return self._written
@@ -298,14 +296,31 @@ class S3Store:
         return _Body(response["Body"], what), resolved
 
     @contextlib.contextmanager
-    def writer(self, bucket: str, key: str, content_type: str) -> Iterator[BinaryIO]:
-        upload = _Upload(self.s3, bucket, key, content_type)
+    def writer(
+        self,
+        bucket: str,
+        key: str,
+        content_type: str,
+        stamp: Mapping[str, str] | None = None,
+        expect: Callable[[], Expect] | None = None,
+    ) -> Iterator[BinaryIO]:
+        upload = _Upload(self.s3, bucket, key, content_type, stamp, expect)
         try:
             yield upload
-        except BaseException as exc:
-            upload.abort(exc)
+        except BaseException:
+            upload.abort()
             raise
         upload.commit()
+
+    def head(self, bucket: str, key: str) -> Head | None:
+        try:
+            with _store_errors(f"reading s3://{bucket}/{key}"):
+                response = self.s3.head_object(Bucket=bucket, Key=key)
+        except ObjectGone:
+            return None
+        version = response.get("VersionId")
+        # An unversioned bucket's objects have version "null", which names no version of their own.
+        return Head(response["ETag"].strip('"'), None if version == "null" else version, response.get("Metadata", {}))
 
     def get(self, bucket: str, key: str, unless_etag: str | None = None) -> tuple[bytes | None, str] | None:
         what = f"reading s3://{bucket}/{key}"
@@ -321,23 +336,53 @@ class S3Store:
                 return None, unless_etag or ""
             raise
 
-    def put(self, bucket: str, key: str, data: bytes, content_type: str) -> None:
-        with _store_errors(f"writing s3://{bucket}/{key}"):
-            self.s3.put_object(Bucket=bucket, Key=key, Body=data, ContentType=content_type)
+    def put(
+        self,
+        bucket: str,
+        key: str,
+        data: bytes,
+        content_type: str,
+        stamp: Mapping[str, str] | None = None,
+        expect: Expect | None = None,
+    ) -> None:
+        extra = {"Metadata": dict(stamp)} if stamp else {}
+        with _conditional(f"writing s3://{bucket}/{key}", expect):
+            self.s3.put_object(
+                Bucket=bucket, Key=key, Body=data, ContentType=content_type, **extra, **_conditions(expect)
+            )
 
-    def delete(self, bucket: str, key: str) -> None:
-        with _store_errors(f"deleting s3://{bucket}/{key}"):
-            self.s3.delete_object(Bucket=bucket, Key=key)  # S3 answers 204 for a missing key too
+    def delete(self, bucket: str, key: str, expect: Expect | None = None) -> None:
+        with _conditional(f"deleting s3://{bucket}/{key}", expect):
+            # S3 answers 204 for a missing key too; with If-Match, only the ETag checked is deleted.
+            self.s3.delete_object(Bucket=bucket, Key=key, **_conditions(expect))
 
-    def copy(self, ref: ObjectRef, bucket: str, key: str) -> None:
+    def copy(
+        self,
+        ref: ObjectRef,
+        bucket: str,
+        key: str,
+        stamp: Mapping[str, str] | None = None,
+        expect: Expect | None = None,
+    ) -> None:
         source = {"Bucket": ref.bucket, "Key": ref.key}
         extra = {}
         if ref.version_id:
             source["VersionId"] = ref.version_id
         elif ref.etag:
             extra["CopySourceIfMatch"] = _quoted(ref.etag)
-        # The managed copy switches to multipart copy above 5 GB, the limit of one CopyObject.
-        with _store_errors(f"copying s3://{ref.bucket}/{ref.key} to s3://{bucket}/{key}"):
+        what = f"copying s3://{ref.bucket}/{ref.key} to s3://{bucket}/{key}"
+        if stamp:
+            extra.update(Metadata=dict(stamp), MetadataDirective="REPLACE")
+        if ref.size is not None and ref.size <= COPY_LIMIT:
+            with _conditional(what, expect):
+                if stamp:  # new metadata replaces the source's content type too: keep it
+                    extra["ContentType"] = self.s3.head_object(**source).get("ContentType", "binary/octet-stream")
+                self.s3.copy_object(CopySource=source, Bucket=bucket, Key=key, **extra, **_conditions(expect))
+            return
+        # The managed copy switches to multipart copy above 5 GB, the limit of one CopyObject; its
+        # CompleteMultipartUpload takes no precondition (the guard has checked just before).
+        extra.pop("MetadataDirective", None)
+        with _store_errors(what):
             self.s3.copy(source, bucket, key, ExtraArgs=extra, Config=TRANSFER)
 
     def keys(self, bucket: str) -> Iterator[str]:

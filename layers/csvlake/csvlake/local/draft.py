@@ -20,7 +20,7 @@ import yaml
 
 from ..config import Config
 from ..pipeline import process
-from ..ports import ObjectRef, ObjectStore
+from ..ports import Head, ObjectRef, ObjectStore
 from .fs import DirectoryStore
 
 # A string column with at most this many distinct values gets an `enum` of all of them.
@@ -68,7 +68,13 @@ class _Scratch(DirectoryStore):
         stream, found = self.source.open(dataclasses.replace(ref, bucket=self.sample.bucket, key=self.sample.key))
         return stream, dataclasses.replace(found, bucket=ref.bucket, key=ref.key)
 
-    def copy(self, ref: ObjectRef, bucket: str, key: str) -> None:
+    def head(self, bucket: str, key: str) -> Head | None:
+        # The sample is the raw object whose version the pipeline's outputs are checked against.
+        if (bucket, key) == (SCRATCH_BUCKET, SAMPLE_KEY):
+            return self.source.head(self.sample.bucket, self.sample.key)
+        return super().head(bucket, key)
+
+    def copy(self, ref: ObjectRef, bucket: str, key: str, stamp=None, expect=None) -> None:
         """A rejected sample's quarantined copy would be deleted with the folder: it is not made."""
 
 

@@ -6,17 +6,36 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import BinaryIO
 
-from ..errors import ObjectGone, StoreError
-from ..ports import ObjectRef
+from ..errors import Conflict, ObjectGone, StoreError
+from ..ports import Expect, Head, ObjectRef
 from .progress import Progress
+
+# Conditional writes as S3 makes them: the check and the write under one lock, so within a process
+# (the CLI, the tests) they are atomic. Stamps (S3's user metadata) are kept here by path, with the
+# ETag of the file they were written with: a file changed since, by another process, has none.
+_LOCK = threading.RLock()
+_STAMPS: dict[str, tuple[str, dict[str, str]]] = {}
 
 
 def _etag(stat: os.stat_result) -> str:
     return f"{int(stat.st_mtime_ns):x}-{stat.st_size:x}"
+
+
+def _current_etag(path: Path) -> str | None:
+    try:
+        return _etag(path.stat())
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
+def _check(path: Path, expect: Expect | None) -> None:
+    if expect is not None and _current_etag(path) != expect.etag:
+        raise Conflict(f"{path}: {'exists' if expect.etag is None else 'changed'} since it was checked")
 
 
 class DirectoryStore:
@@ -41,18 +60,44 @@ class DirectoryStore:
             ref.bucket, ref.key, stat.st_size, ref.etag or _etag(stat), ref.version_id, ref.sequencer
         )
 
+    def head(self, bucket: str, key: str) -> Head | None:
+        path = self.path(bucket, key)
+        with _LOCK:
+            etag = _current_etag(path)
+            if etag is None:
+                return None
+            stamped = _STAMPS.get(str(path.absolute()))
+        return Head(etag, None, stamped[1] if stamped and stamped[0] == etag else {})
+
     @contextlib.contextmanager
-    def writer(self, bucket: str, key: str, content_type: str) -> Iterator[BinaryIO]:
+    def writer(
+        self,
+        bucket: str,
+        key: str,
+        content_type: str,
+        stamp: Mapping[str, str] | None = None,
+        expect: Callable[[], Expect] | None = None,
+    ) -> Iterator[BinaryIO]:
         path = self.path(bucket, key)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as stream:
                 yield stream
-            os.replace(temp, path)  # appears whole or not at all
+            with _LOCK:
+                _check(path, expect() if expect else None)
+                os.replace(temp, path)  # appears whole or not at all
+                self._stamp(path, stamp)
         except BaseException:
             os.unlink(temp)
             raise
+
+    def _stamp(self, path: Path, stamp: Mapping[str, str] | None) -> None:
+        name = str(path.absolute())
+        if stamp:
+            _STAMPS[name] = (_etag(path.stat()), dict(stamp))
+        else:
+            _STAMPS.pop(name, None)
 
     def get(self, bucket: str, key: str, unless_etag: str | None = None) -> tuple[bytes | None, str] | None:
         path = self.path(bucket, key)
@@ -62,15 +107,37 @@ class DirectoryStore:
         except (FileNotFoundError, NotADirectoryError):
             return None
 
-    def put(self, bucket: str, key: str, data: bytes, content_type: str) -> None:
-        with self.writer(bucket, key, content_type) as stream:
+    def put(
+        self,
+        bucket: str,
+        key: str,
+        data: bytes,
+        content_type: str,
+        stamp: Mapping[str, str] | None = None,
+        expect: Expect | None = None,
+    ) -> None:
+        with self.writer(bucket, key, content_type, stamp, (lambda: expect) if expect else None) as stream:
             stream.write(data)
 
-    def delete(self, bucket: str, key: str) -> None:
-        self.path(bucket, key).unlink(missing_ok=True)
+    def delete(self, bucket: str, key: str, expect: Expect | None = None) -> None:
+        path = self.path(bucket, key)
+        with _LOCK:
+            _check(path, expect)
+            path.unlink(missing_ok=True)
+            self._stamp(path, None)
 
-    def copy(self, ref: ObjectRef, bucket: str, key: str) -> None:
-        with self.path(ref.bucket, ref.key).open("rb") as source, self.writer(bucket, key, "") as target:
+    def copy(
+        self,
+        ref: ObjectRef,
+        bucket: str,
+        key: str,
+        stamp: Mapping[str, str] | None = None,
+        expect: Expect | None = None,
+    ) -> None:
+        with (
+            self.path(ref.bucket, ref.key).open("rb") as source,
+            self.writer(bucket, key, "", stamp, (lambda: expect) if expect else None) as target,
+        ):
             shutil.copyfileobj(source, target)
 
 
@@ -99,10 +166,17 @@ class LocalStore(DirectoryStore):
         return self.progress.track(stream, ref.size), ref
 
     @contextlib.contextmanager
-    def writer(self, bucket: str, key: str, content_type: str) -> Iterator[BinaryIO]:
+    def writer(
+        self,
+        bucket: str,
+        key: str,
+        content_type: str,
+        stamp: Mapping[str, str] | None = None,
+        expect: Callable[[], Expect] | None = None,
+    ) -> Iterator[BinaryIO]:
         self.progress.writer_opened()
         try:
-            with super().writer(bucket, key, content_type) as stream:
+            with super().writer(bucket, key, content_type, stamp, expect) as stream:
                 yield stream
             # The temporary file it was written as is private (0600): give it a new file's usual mode.
             os.chmod(self.path(bucket, key), 0o666 & ~self.umask)
