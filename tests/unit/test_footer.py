@@ -211,3 +211,28 @@ def test_blank_values_after_a_footer_in_a_one_column_file_are_the_footer_s(lake)
 
     assert report["rows"] == {"read": 3, "written": 3, "rejected": 0}
     assert skipped(report) == [(5, "footer", "Total: 6"), (6, "blank", "  ")]
+
+
+def test_a_statistics_canada_legend_and_numbered_footnotes_are_all_footer(lake):
+    # GIVEN a quoted table, then a blank line, a symbol legend, footnotes numbered "1", "2"
+    rows = [f'"{2000 + i}","Canada","{1000 + i * 7}","{i * 0.5:.1f}","A"' for i in range(12)]
+    notes = [
+        "",
+        '"Symbol legend:"',
+        '"..","not available for a specific reference period"',
+        '"x","suppressed to meet the confidentiality requirements of the Statistics Act"',
+        "",
+        '"Footnotes:"',
+        '"1","Estimates for the current year are preliminary."',
+        '"2","Revised, see table 17-10-0009."',
+        '"How to cite: Statistics Canada. Table 17-10-0005-01"',
+    ]
+    report = ingest(lake, ['"REF_DATE","GEO","VALUE","RATE","STATUS"', *rows, *notes], encoding="utf-8")
+
+    # THEN the twelve rows are the data, every line below them is left out with its text
+    assert report["rows"] == {"read": 12, "written": 12, "rejected": 0}
+    assert [r[0] for r in processed(lake, report)[1:]] == [str(2000 + i) for i in range(12)]
+    assert [(line, reason) for line, reason, _ in skipped(report)] == [
+        (14 + k, "blank" if not text else "footer") for k, text in enumerate(notes)
+    ]
+    assert skipped(report)[-3][2] == notes[-3]

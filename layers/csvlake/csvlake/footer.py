@@ -221,7 +221,9 @@ def _verdict(record: _Record, width: int, columns: _Columns, sums: _Sums | None,
         return False
     label = _label(filled[0])
     if record.kinds is None:  # another width: its cells are not the columns'
-        return label is not None or (len(record.fields) < width and not typed(filled[0]))
+        # A numbered note (`"1","Estimates are preliminary."`): half the fields or fewer, one of prose.
+        note = len(record.fields) <= width // 2 and any(" " in v and not typed(v) for v in filled)
+        return label is not None or note or (len(record.fields) < width and not typed(filled[0]))
     present = record.kinds != EMPTY
     wrong = present & (columns.kind >= 0) & (record.kinds != columns.kind)
     blank = ~present & columns.filled
