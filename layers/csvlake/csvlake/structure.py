@@ -250,6 +250,10 @@ def detect_structure(
         start = _table_start(records, width, lookalikes=header_rows is None and header is None)
     else:
         start = next(i for i, r in enumerate(records) if not r.blank)
+    if skip_lines is None and header_rows is None and header is None:
+        labelled = _label_preamble(records, start, width)
+        if labelled is not None:
+            start, header_rows = labelled, 0
     body = [r for r in records[start:] if not r.blank]
     rows = [r.fields for r in body]
     if header_rows is None:
@@ -356,6 +360,39 @@ def _table_start(records: list[Record], width: int, lookalikes: bool = True) -> 
                 return i - 1
         return _past_lookalikes(records, i, width) if lookalikes else i
     return 0
+
+
+def _label_preamble(records: list[Record], start: int, width: int) -> int | None:
+    """The first data record of a headerless table below label,value lines of its own width (ONS
+    time series: `Title,Labour market…` / `Unit,%` / `Important notes,` / `1971,4.0`): two or more
+    records from `start`, each a label first, none holding the kind a typed column of the data below
+    holds (numbers, say) where it holds it, the last no row of names (`Important notes,`), above
+    three times as many records of that kind. None: no such preamble."""
+    indices = [i for i in range(start, len(records)) if not records[i].blank and len(records[i].fields) == width]
+    kinds = [[value_kind(value) for value in records[i].fields] for i in indices]
+    first = len(indices)
+    for j in range(width):
+        column = [row[j] for row in kinds if row[j] != "empty"]
+        kind = Counter(column).most_common(1)[0][0] if column else "empty"
+        if kind not in ("number", "date", "boolean"):
+            continue
+        at = next(k for k, row in enumerate(kinds) if row[j] == kind)
+        # Nearly every record below holds it: blank cells there would make `Important notes,` data.
+        if [row[j] for row in kinds[at:]].count(kind) >= 0.9 * (len(kinds) - at):
+            first = min(first, at)
+    if not 2 <= first < len(indices) or len(indices) - first < 3 * first:
+        return None
+    labels = [records[i].fields for i in indices[:first]]
+    if not all(value_kind(fields[0]) == "words" for fields in labels):
+        return None
+    # A names row: untyped names for the columns that hold values below (a trailing delimiter's
+    # holds none), all of them or two at least (`id,valor,` over three columns).
+    filled = [j for j in range(width) if any(row[j] != "empty" for row in kinds[first:])]
+    names = [labels[-1][j].strip() for j in filled if labels[-1][j].strip()]
+    named = len(names) == len(filled) or len(names) >= 2
+    if named and len(set(names)) == len(names) and not any(typed(value) for value in names):
+        return None
+    return indices[first]
 
 
 def _past_lookalikes(records: list[Record], start: int, width: int) -> int:
