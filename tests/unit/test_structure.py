@@ -12,6 +12,7 @@ import pytest
 
 from csvlake.config import Config
 from csvlake.dialect import detect
+from csvlake.lines import Lines
 from csvlake.structure import Structure
 from support import LocalLake
 
@@ -513,3 +514,29 @@ def test_an_ons_time_series_keeps_its_label_value_lines_out_and_its_values_numbe
         "skipped": 7,
         "skipped_by_reason": {"preamble": 7},
     }
+
+
+def test_a_header_whose_quote_never_closes_is_rejected_not_processed_with_no_rows(lake):
+    # The quote takes every line below into the header's one name: no data row is left to read.
+    data = b'"id,name,v\n' + b"".join(b"%d,name %d,%d.0\n" % (i, i, i) for i in range(2, 40))
+
+    report = lake.ingest("a.csv", data=data)
+
+    assert report["status"] == "rejected" and "never closed" in report["reason"]
+    assert report["outputs"]["processed"] is None and report["outputs"]["quarantine"] == "quarantine/a.csv"
+    assert report["rows"] == {"read": 0, "written": 0, "rejected": 0}
+    assert accounted(report) == {"total": 39, "header": 39, "data": 0, "skipped": 0, "skipped_by_reason": {}}
+
+
+@pytest.mark.parametrize("data", [b"id,name\n", b"id,name\n\n\n"], ids=["header-only", "header-and-blank-lines"])
+def test_a_file_of_only_a_header_is_processed_with_no_rows(lake, data):
+    report = lake.ingest("a.csv", data=data)
+
+    assert report["status"] == "processed" and report["rows"]["read"] == 0
+    assert processed(lake, report) == [["id", "name"]]
+
+
+def test_lines_of_data_that_gave_no_row_are_a_reason_to_reject():
+    assert Lines(header=1, total=5).unread(rows=0, header_rows=1) == "no row was read from the file's 4 line(s) of data"
+    assert Lines(header=1, total=5).unread(rows=4, header_rows=1) is None
+    assert Lines(header=1, total=1).unread(rows=0, header_rows=1) is None
