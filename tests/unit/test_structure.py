@@ -456,6 +456,17 @@ def structure_of(data: bytes) -> Structure:
             (1, 2),
             ["Loja nome", "Loja cidade", "Total valor"],
         ),
+        # Label,value lines above the names of a two-column series; one label line is a label row.
+        (
+            b"Title,Series A\nUnit,%\nyear,value\n" + b"".join(b"%d,%d.5\n" % (1990 + i, i) for i in range(12)),
+            (3,),
+            ["year", "value"],
+        ),
+        (
+            b"year,value\nYear,Percent\n" + b"".join(b"%d,%d.5\n" % (1990 + i, i) for i in range(12)),
+            (1, 2),
+            ["year", "value"],
+        ),
         # A title above a header that names two of three columns: the names, not label,value lines.
         (
             b"Report,,\nid,valor,\n" + b"".join(b"%d,%d.5,%d\n" % (i, i, 2 * i) for i in range(12)),
@@ -473,6 +484,8 @@ def structure_of(data: bytes) -> Structure:
         "key-value-two-columns",
         "header-twice",
         "repeated-group",
+        "label-lines-above-the-names",
+        "a-label-row-below-the-names",
         "title-above-a-partly-named-header",
     ],
 )

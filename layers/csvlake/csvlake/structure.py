@@ -253,7 +253,7 @@ def detect_structure(
     if skip_lines is None and header_rows is None and header is None:
         labelled = _label_preamble(records, start, width)
         if labelled is not None:
-            start, header_rows = labelled, 0
+            start, header_rows = labelled
     body = [r for r in records[start:] if not r.blank]
     rows = [r.fields for r in body]
     if header_rows is None:
@@ -362,12 +362,14 @@ def _table_start(records: list[Record], width: int, lookalikes: bool = True) -> 
     return 0
 
 
-def _label_preamble(records: list[Record], start: int, width: int) -> int | None:
-    """The first data record of a headerless table below label,value lines of its own width (ONS
-    time series: `Title,Labour market…` / `Unit,%` / `Important notes,` / `1971,4.0`): two or more
-    records from `start`, each a label first, none holding the kind a typed column of the data below
-    holds (numbers, say) where it holds it, the last no row of names (`Important notes,`), above
-    three times as many records of that kind. None: no such preamble."""
+def _label_preamble(records: list[Record], start: int, width: int) -> tuple[int, int] | None:
+    """The table's first record and its header rows (0 or 1) below label,value lines of its own
+    width (ONS time series: `Title,Labour market…` / `Unit,%` / `Important notes,` / `1971,4.0`):
+    two or more records from `start`, each a label first, none holding the kind a typed column of
+    the data below holds (numbers, say) where it holds it, above three times as many records of
+    that kind. The last is the header when it names the columns (`year,value`), in a table of two
+    columns below two label lines at least that do not repeat it; with a blank or typed name it is
+    a label line too (`Important notes,`) and the data have no header. None: no such preamble."""
     indices = [i for i in range(start, len(records)) if not records[i].blank and len(records[i].fields) == width]
     kinds = [[value_kind(value) for value in records[i].fields] for i in indices]
     first = len(indices)
@@ -390,9 +392,11 @@ def _label_preamble(records: list[Record], start: int, width: int) -> int | None
     filled = [j for j in range(width) if any(row[j] != "empty" for row in kinds[first:])]
     names = [labels[-1][j].strip() for j in filled if labels[-1][j].strip()]
     named = len(names) == len(filled) or len(names) >= 2
-    if named and len(set(names)) == len(names) and not any(typed(value) for value in names):
-        return None
-    return indices[first]
+    if not (named and len(set(names)) == len(names) and not any(typed(value) for value in names)):
+        return indices[first], 0
+    if width == 2 and first >= 3 and labels[-1] not in labels[:-1]:
+        return indices[first - 1], 1
+    return None
 
 
 def _past_lookalikes(records: list[Record], start: int, width: int) -> int:
