@@ -83,6 +83,7 @@ BOOLEAN = re.compile(r"^(?i:true|false|yes|no|sim|não|nao)$")
 # Words, names and codes: what a cell of a well-split table holds (CleverCSV's alphanumeric type).
 WORDS = re.compile(r"^[\w][\w .'’&/\\()@#*+:%ºª°\r\n-]*$")  # a quoted text may hold line breaks
 ONLY_DELIMITERS = re.compile(r"[\s,;|\"']")  # what a row of only delimiters holds
+LABELLED_RECORDS = 80  # records of a sample looked at for label,value lines above the data (_label_preamble)
 MAX_HEADER_ROWS = 3  # the names and the rows of labels below them that detection takes as the header
 TOTALS = re.compile(r"^(?i:(?:sub|grand[ -]?)?totals?|totais|total geral|soma|sum|subtotais)\b")
 NOTES = re.compile(r"^(?i:fonte|source|nota|notas|note|notes|obs|observa[cç][aã]o|elabora[cç][aã]o|\*)")
@@ -371,6 +372,10 @@ def _label_preamble(records: list[Record], start: int, width: int) -> tuple[int,
     columns below two label lines at least that do not repeat it; with a blank or typed name it is
     a label line too (`Important notes,`) and the data have no header. None: no such preamble."""
     indices = [i for i in range(start, len(records)) if not records[i].blank and len(records[i].fields) == width]
+    # The first records tell (a preamble of a quarter of them at most): a wide sample costs less.
+    indices = indices[:LABELLED_RECORDS]
+    if len(indices) < 8 or any(value_kind(records[i].fields[0]) != "words" for i in indices[:2]):
+        return None
     kinds = [[value_kind(value) for value in records[i].fields] for i in indices]
     first = len(indices)
     for j in range(width):
@@ -385,7 +390,7 @@ def _label_preamble(records: list[Record], start: int, width: int) -> tuple[int,
     if not 2 <= first < len(indices) or len(indices) - first < 3 * first:
         return None
     labels = [records[i].fields for i in indices[:first]]
-    if not all(value_kind(fields[0]) == "words" for fields in labels):
+    if not all(row[0] == "words" for row in kinds[:first]):
         return None
     # A names row: untyped names for the columns that hold values below (a trailing delimiter's
     # holds none), all of them or two at least (`id,valor,` over three columns).
