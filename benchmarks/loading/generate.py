@@ -99,6 +99,7 @@ ESTIMATED = {
     "slash_dates_ymd": 10,
     "delimiter_rows_inside": 10,
     "header_label_row": 10,
+    "preamble_label_values": 10,
 }
 
 
@@ -564,6 +565,25 @@ def label_row(labels: list[str]) -> Callable[[Table], Made]:
     return make
 
 
+def label_value_series(rng: random.Random) -> Callable[[Table], Made]:
+    """The ONS time-series layout, a table of its own: label,value lines as wide as the data
+    (`Title,…`, `PreUnit,`, `Important notes,`), then headerless period,value rows, years and then
+    quarters (`1971 Q1`)."""
+
+    def make(t: Table) -> Made:
+        d = t.dialect
+        meta = [["Title", "LFS: ILO Unemployment rate: UK: All: Aged 16+: %: SA"], ["CDID", "MGSX"]]
+        meta += [["Source dataset ID", "LMS"], ["PreUnit", ""], ["Unit", "%"], ["Release date", "13-11-2024"]]
+        meta += [["Next release", "10 December 2024"], ["Important notes", ""]]
+        periods = [str(year) for year in range(1971, 2024)]
+        periods += [f"{year} Q{q}" for year in range(1971, 2024) for q in range(1, 5)]
+        rows = [[period, f"{rng.uniform(3, 12):.1f}"] for period in periods]
+        lines = [line_text(r, d) for r in meta + rows]
+        return Lines(lines, d), [view([], rows)], "ONS label,value lines above a headerless series"
+
+    return make
+
+
 def empty_rows_inside(rng: random.Random) -> Callable[[Table], Made]:
     def make(t: Table) -> Made:
         lines = table_lines(t).lines
@@ -805,6 +825,8 @@ def cases(seed: int, rows: int) -> list[Case]:
         ("delimiter_rows_inside", delimiter_rows_inside(later)),
     ]:
         add(kind, "ptbr", make, group="ptbr")
+    # Issue 17, round 2: again a generator of its own.
+    add("preamble_label_values", "en", label_value_series(random.Random(seed * 1000 + 4)), group="table")
     return out
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from csvlake.config import Config
 from csvlake.dialect import detect
+from csvlake.lines import Lines
 from csvlake.structure import Structure
 from support import LocalLake
 
@@ -455,6 +456,23 @@ def structure_of(data: bytes) -> Structure:
             (1, 2),
             ["Loja nome", "Loja cidade", "Total valor"],
         ),
+        # Label,value lines above the names of a two-column series; one label line is a label row.
+        (
+            b"Title,Series A\nUnit,%\nyear,value\n" + b"".join(b"%d,%d.5\n" % (1990 + i, i) for i in range(12)),
+            (3,),
+            ["year", "value"],
+        ),
+        (
+            b"year,value\nYear,Percent\n" + b"".join(b"%d,%d.5\n" % (1990 + i, i) for i in range(12)),
+            (1, 2),
+            ["year", "value"],
+        ),
+        # A title above a header that names two of three columns: the names, not label,value lines.
+        (
+            b"Report,,\nid,valor,\n" + b"".join(b"%d,%d.5,%d\n" % (i, i, 2 * i) for i in range(12)),
+            (2,),
+            ["id", "valor", ""],
+        ),
     ],
     ids=[
         "unnamed-columns",
@@ -466,6 +484,9 @@ def structure_of(data: bytes) -> Structure:
         "key-value-two-columns",
         "header-twice",
         "repeated-group",
+        "label-lines-above-the-names",
+        "a-label-row-below-the-names",
+        "title-above-a-partly-named-header",
     ],
 )
 def test_detection_tells_header_rows_from_data_rows_that_look_alike(data, header_lines, names):
@@ -476,3 +497,59 @@ def test_detection_tells_header_rows_from_data_rows_that_look_alike(data, header
     assert structure.data_line == first + len(header_lines) and len(structure.skipped) == first - 1
     assert structure.end_line is None
     assert structure.names == names
+
+
+ONS_META = ["Title,Labour market statistics", "Source dataset,LMS", "PreUnit,", "Unit,%"]
+ONS_META += ["Release date,13-11-2024", "Next release,10 December 2024", "Important notes,"]
+ONS_YEARS = [(str(year), f"{4 + (year % 7) / 10:.1f}") for year in range(1971, 2005)]
+ONS_QUARTERS = [(f"{year} Q{q}", f"{3.5 + q / 10:.1f}") for year in range(1971, 1981) for q in range(1, 5)]
+
+
+@pytest.mark.parametrize("periods", [ONS_YEARS, ONS_YEARS + ONS_QUARTERS], ids=["years", "years-then-quarters"])
+def test_an_ons_time_series_keeps_its_label_value_lines_out_and_its_values_numbers(lake, periods):
+    # The ONS time-series CSV: label,value lines as wide as the data, then headerless data.
+    text = "\n".join([*ONS_META, *(",".join(row) for row in periods)]) + "\n"
+
+    report = lake.ingest("lms.csv", data=text.encode())
+
+    assert report["status"] == "processed" and report["dialect"]["header"] is False
+    assert [c["name"] for c in report["columns"]] == ["column_1", "column_2"]
+    kind = "integer" if periods == ONS_YEARS else "string"
+    assert [c["type"] for c in report["columns"]] == [kind, "number"]
+    assert processed(lake, report)[1:] == [[period, value.rstrip("0").rstrip(".")] for period, value in periods]
+    assert report["rows"] == {"read": len(periods), "written": len(periods), "rejected": 0}
+    assert skipped(report) == [(n, "preamble", t) for n, t in enumerate(ONS_META, 1)]
+    assert report["structure"]["header_lines"] == [] and report["structure"]["data_line"] == 8
+    assert accounted(report) == {
+        "total": 7 + len(periods),
+        "header": 0,
+        "data": len(periods),
+        "skipped": 7,
+        "skipped_by_reason": {"preamble": 7},
+    }
+
+
+def test_a_header_whose_quote_never_closes_is_rejected_not_processed_with_no_rows(lake):
+    # The quote takes every line below into the header's one name: no data row is left to read.
+    data = b'"id,name,v\n' + b"".join(b"%d,name %d,%d.0\n" % (i, i, i) for i in range(2, 40))
+
+    report = lake.ingest("a.csv", data=data)
+
+    assert report["status"] == "rejected" and "never closed" in report["reason"]
+    assert report["outputs"]["processed"] is None and report["outputs"]["quarantine"] == "quarantine/a.csv"
+    assert report["rows"] == {"read": 0, "written": 0, "rejected": 0}
+    assert accounted(report) == {"total": 39, "header": 39, "data": 0, "skipped": 0, "skipped_by_reason": {}}
+
+
+@pytest.mark.parametrize("data", [b"id,name\n", b"id,name\n\n\n"], ids=["header-only", "header-and-blank-lines"])
+def test_a_file_of_only_a_header_is_processed_with_no_rows(lake, data):
+    report = lake.ingest("a.csv", data=data)
+
+    assert report["status"] == "processed" and report["rows"]["read"] == 0
+    assert processed(lake, report) == [["id", "name"]]
+
+
+def test_lines_of_data_that_gave_no_row_are_a_reason_to_reject():
+    assert Lines(header=1, total=5).unread(rows=0, header_rows=1) == "no row was read from the file's 4 line(s) of data"
+    assert Lines(header=1, total=5).unread(rows=4, header_rows=1) is None
+    assert Lines(header=1, total=1).unread(rows=0, header_rows=1) is None

@@ -40,6 +40,21 @@ class Lines:
         """The lines of the data's records, accepted or rejected."""
         return self.total - self.header - sum(self.skipped.values())
 
+    def unread(self, rows: int, header_rows: int) -> str | None:
+        """Why a file that gave no row cannot pass as processed, or None: lines of data that no row
+        came from, or a header that took more lines than its rows and left none (a quote in it that
+        never closes makes the lines below part of a name: `"id,name,v` / `2,Ana,3.0` / …)."""
+        if rows:
+            return None
+        if self.data:
+            return f"no row was read from the file's {self.data} line(s) of data"
+        if self.header > header_rows:
+            return (
+                f"no data row: the header's {header_rows} row(s) take {self.header} lines, "
+                "as a quote in it that is never closed would take the data into a name"
+            )
+        return None
+
     def as_report(self) -> dict:
         return {
             "total": self.total,

@@ -7,9 +7,10 @@ import unicodedata
 
 
 def snake_case(name: str) -> str:
-    """`Preço Unitário` → `preco_unitario`; `CustomerID` → `customer_id`."""
+    """`Preço Unitário` → `preco_unitario`; `CustomerID` → `customer_id`; `B01001_001E` (a Census
+    variable code) → `b01001_001e`: a capital after a digit is part of the code, not a new word."""
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", ascii_name)
+    spaced = re.sub(r"([a-z])([A-Z])", r"\1_\2", ascii_name)
     return re.sub(r"[^a-z0-9]+", "_", spaced.lower()).strip("_")
 
 

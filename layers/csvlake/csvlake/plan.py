@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import types
+from .errors import Rejected
 from .first_pass import Inspection
 from .names import output_names
 from .validate import ColumnRules, Validation
@@ -25,7 +26,10 @@ class Plan:
 
 def plan(inspection: Inspection, validation: Validation | None, warnings: list[str]) -> Plan:
     """Each column's type, output name and rules. Raises Rejected when the file's columns break the
-    contract (a required column missing, an extra one where `columns: strict`)."""
+    contract (a required column missing, an extra one where `columns: strict`), or when lines that
+    hold data gave no row (Lines.unread)."""
+    if reason := inspection.lines.unread(inspection.rows, inspection.structure.header_rows):
+        raise Rejected(reason)
     sources = inspection.source_names
     if validation is None:
         evidence = [e.near_miss() for e in inspection.evidence]

@@ -83,6 +83,7 @@ BOOLEAN = re.compile(r"^(?i:true|false|yes|no|sim|não|nao)$")
 # Words, names and codes: what a cell of a well-split table holds (CleverCSV's alphanumeric type).
 WORDS = re.compile(r"^[\w][\w .'’&/\\()@#*+:%ºª°\r\n-]*$")  # a quoted text may hold line breaks
 ONLY_DELIMITERS = re.compile(r"[\s,;|\"']")  # what a row of only delimiters holds
+LABELLED_RECORDS = 80  # records of a sample looked at for label,value lines above the data (_label_preamble)
 MAX_HEADER_ROWS = 3  # the names and the rows of labels below them that detection takes as the header
 TOTALS = re.compile(r"^(?i:(?:sub|grand[ -]?)?totals?|totais|total geral|soma|sum|subtotais|m[ée]dias?|average)\b")
 NOTES = re.compile(r"^(?i:fonte|source|notas?|notes?|obs|observa[cç][aã]o|elabora[cç][aã]o|emitido|gerado|\*)")
@@ -250,6 +251,10 @@ def detect_structure(
         start = _table_start(records, width, lookalikes=header_rows is None and header is None)
     else:
         start = next(i for i, r in enumerate(records) if not r.blank)
+    if skip_lines is None and header_rows is None and header is None:
+        labelled = _label_preamble(records, start, width)
+        if labelled is not None:
+            start, header_rows = labelled
     body = [r for r in records[start:] if not r.blank]
     rows = [r.fields for r in body]
     if header_rows is None:
@@ -356,6 +361,47 @@ def _table_start(records: list[Record], width: int, lookalikes: bool = True) -> 
                 return i - 1
         return _past_lookalikes(records, i, width) if lookalikes else i
     return 0
+
+
+def _label_preamble(records: list[Record], start: int, width: int) -> tuple[int, int] | None:
+    """The table's first record and its header rows (0 or 1) below label,value lines of its own
+    width (ONS time series: `Title,Labour market…` / `Unit,%` / `Important notes,` / `1971,4.0`):
+    two or more records from `start`, each a label first, none holding the kind a typed column of
+    the data below holds (numbers, say) where it holds it, above three times as many records of
+    that kind. The last is the header when it names the columns (`year,value`), in a table of two
+    columns below two label lines at least that do not repeat it; with a blank or typed name it is
+    a label line too (`Important notes,`) and the data have no header. None: no such preamble."""
+    indices = [i for i in range(start, len(records)) if not records[i].blank and len(records[i].fields) == width]
+    # The first records tell (a preamble of a quarter of them at most): a wide sample costs less.
+    indices = indices[:LABELLED_RECORDS]
+    if len(indices) < 8 or any(value_kind(records[i].fields[0]) != "words" for i in indices[:2]):
+        return None
+    kinds = [[value_kind(value) for value in records[i].fields] for i in indices]
+    first = len(indices)
+    for j in range(width):
+        column = [row[j] for row in kinds if row[j] != "empty"]
+        kind = Counter(column).most_common(1)[0][0] if column else "empty"
+        if kind not in ("number", "date", "boolean"):
+            continue
+        at = next(k for k, row in enumerate(kinds) if row[j] == kind)
+        # Nearly every record below holds it: blank cells there would make `Important notes,` data.
+        if [row[j] for row in kinds[at:]].count(kind) >= 0.9 * (len(kinds) - at):
+            first = min(first, at)
+    if not 2 <= first < len(indices) or len(indices) - first < 3 * first:
+        return None
+    labels = [records[i].fields for i in indices[:first]]
+    if not all(row[0] == "words" for row in kinds[:first]):
+        return None
+    # A names row: untyped names for the columns that hold values below (a trailing delimiter's
+    # holds none), all of them or two at least (`id,valor,` over three columns).
+    filled = [j for j in range(width) if any(row[j] != "empty" for row in kinds[first:])]
+    names = [labels[-1][j].strip() for j in filled if labels[-1][j].strip()]
+    named = len(names) == len(filled) or len(names) >= 2
+    if not (named and len(set(names)) == len(names) and not any(typed(value) for value in names)):
+        return indices[first], 0
+    if width == 2 and first >= 3 and labels[-1] not in labels[:-1]:
+        return indices[first - 1], 1
+    return None
 
 
 def _past_lookalikes(records: list[Record], start: int, width: int) -> int:
