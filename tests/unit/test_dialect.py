@@ -6,7 +6,7 @@ import codecs
 
 import pytest
 
-from csvlake.dialect import detect
+from csvlake.dialect import Quoting, detect, records
 from csvlake.errors import Rejected
 from support import DATA, PT_BR_DIALECT
 
@@ -119,3 +119,20 @@ def test_a_table_below_a_one_name_line_is_still_split(data):
 )
 def test_a_backslash_escapes_only_where_doubled_quotes_cannot_read_the_file(data, escapechar):
     assert detect(data, complete=True)[0].escapechar == escapechar
+
+
+def test_a_quote_that_never_closes_in_the_sample_is_text_and_a_quoted_line_break_is_not():
+    stray = ['"id,name,v\n', "2,a,1\n", "3,b,2\n", "4,c,3\n"]
+    spanning = ["id,note,v\n", '1,"one\n', "two\n", 'three",5\n', "2,x,6\n"]
+
+    assert [r.fields for r in records(stray, Quoting(","))] == [
+        ['"id', "name", "v"],
+        ["2", "a", "1"],
+        ["3", "b", "2"],
+        ["4", "c", "3"],
+    ]
+    assert [(r.first, r.last, r.fields) for r in records(spanning, Quoting(","))] == [
+        (1, 1, ["id", "note", "v"]),
+        (2, 4, ["1", "one\ntwo\nthree", "5"]),
+        (5, 5, ["2", "x", "6"]),
+    ]

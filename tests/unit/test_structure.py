@@ -529,16 +529,20 @@ def test_an_ons_time_series_keeps_its_label_value_lines_out_and_its_values_numbe
     }
 
 
-def test_a_header_whose_quote_never_closes_is_rejected_not_processed_with_no_rows(lake):
-    # The quote takes every line below into the header's one name: no data row is left to read.
+def test_a_header_whose_quote_never_closes_is_read_with_the_quote_as_text(lake):
+    # The quote would take every line below into the header's one name; each line alone is a row.
     data = b'"id,name,v\n' + b"".join(b"%d,name %d,%d.0\n" % (i, i, i) for i in range(2, 40))
 
     report = lake.ingest("a.csv", data=data)
 
-    assert report["status"] == "rejected" and "never closed" in report["reason"]
-    assert report["outputs"]["processed"] is None and report["outputs"]["quarantine"] == "quarantine/a.csv"
-    assert report["rows"] == {"read": 0, "written": 0, "rejected": 0}
-    assert accounted(report) == {"total": 39, "header": 39, "data": 0, "skipped": 0, "skipped_by_reason": {}}
+    assert report["status"] == "processed" and report["rows"] == {"read": 38, "written": 38, "rejected": 0}
+    assert [(c["source_name"], c["type"]) for c in report["columns"]] == [
+        ('"id', "integer"),
+        ("name", "string"),
+        ("v", "number"),
+    ]
+    assert processed(lake, report)[1] == ["2", "name 2", "2"]
+    assert accounted(report) == {"total": 39, "header": 1, "data": 38, "skipped": 0, "skipped_by_reason": {}}
 
 
 @pytest.mark.parametrize("data", [b"id,name\n", b"id,name\n\n\n"], ids=["header-only", "header-and-blank-lines"])

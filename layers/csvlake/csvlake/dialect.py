@@ -162,16 +162,9 @@ class Quoting:
 
 def records(lines: list[str], quoting: Quoting, limit: int = SAMPLE_ROWS) -> list[Record]:
     """The first `limit` records of `lines` (blank ones too), with the physical lines each spans."""
-    reader = csv.reader(
-        iter(lines),
-        delimiter=quoting.delimiter,
-        quotechar=quoting.quotechar,
-        escapechar=quoting.escapechar,
-        doublequote=True,
-        skipinitialspace=quoting.skipinitialspace,
-    )
+    reader = _reader(lines, quoting)
     found: list[Record] = []
-    start = 0
+    start = base = 0  # base: the lines before the reader's first, when it restarted after a stray quote
     while len(found) < limit:
         try:
             fields = next(reader)
@@ -179,12 +172,43 @@ def records(lines: list[str], quoting: Quoting, limit: int = SAMPLE_ROWS) -> lis
             break
         except csv.Error:
             # A CR inside an unquoted field, say: the line counts as one odd field, and reading goes on.
-            if reader.line_num == start:
+            if base + reader.line_num == start:
                 break  # a quote left open at the end of the sample
-            fields = [lines[reader.line_num - 1].rstrip("\r\n")]
-        found.append(Record(start + 1, reader.line_num, fields))
-        start = reader.line_num
+            fields = [lines[base + reader.line_num - 1].rstrip("\r\n")]
+        end = base + reader.line_num
+        alone = _stray_quote(lines[start:end], quoting) if end - start > 2 else None
+        if alone is not None:
+            # A quote that never closes: the line alone, its quote as text (as reader._stray_quote_split).
+            found.append(Record(start + 1, start + 1, alone))
+            start = base = start + 1
+            reader = _reader(lines[base:], quoting)
+            continue
+        found.append(Record(start + 1, end, fields))
+        start = end
     return found
+
+
+def _reader(lines: list[str], how: Quoting, **plain):
+    return csv.reader(
+        iter(lines),
+        delimiter=how.delimiter,
+        quotechar=how.quotechar,
+        escapechar=how.escapechar,
+        doublequote=True,
+        skipinitialspace=how.skipinitialspace,
+        **plain,
+    )
+
+
+def _stray_quote(spanned: list[str], quoting: Quoting) -> list[str] | None:
+    """The first line's fields with its quotes as text, when the record it opens spans lines that
+    each, read so, have as many fields, two or more: a quote never closed, not a quoted line break."""
+    try:
+        widths = [next(_reader([line.rstrip("\r\n")], quoting, quoting=csv.QUOTE_NONE), []) for line in spanned[:20]]
+    except csv.Error:  # a lone CR inside a line: not a line of a table
+        return None
+    first = widths[0]
+    return first if len(first) > 1 and all(len(fields) == len(first) for fields in widths) else None
 
 
 def _candidates(text: str, overrides: Mapping[str, Any]) -> list[tuple[Quoting, ...]]:
