@@ -139,6 +139,12 @@ def test_column_names_become_unique_snake_case_ascii():
     assert snake_case("Preço Unitário") == "preco_unitario"
     assert snake_case("CustomerID") == "customer_id"
     assert snake_case("B01001_001E") == "b01001_001e" and snake_case("totalValue2") == "total_value2"
+    assert [snake_case(n) for n in ("Größe (m²)", "Ünïcødé", "Łódź", "Æble")] == [
+        "grosse_m2",
+        "unicode",
+        "lodz",
+        "aeble",
+    ]
     assert snake_case("% of total (R$)") == "of_total_r"
     names, warnings = output_names(["Preço", "preco", "", "Preço"])
     assert names == ["preco", "preco_2", "column_3", "preco_3"]

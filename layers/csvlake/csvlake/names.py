@@ -5,11 +5,34 @@ from __future__ import annotations
 import re
 import unicodedata
 
+# Latin letters that NFKD does not take apart into an ASCII letter and marks: `Größe` → `grosse`.
+LETTERS = str.maketrans(
+    {
+        "ß": "ss",
+        "ẞ": "SS",
+        "ø": "o",
+        "Ø": "O",
+        "æ": "ae",
+        "Æ": "AE",
+        "œ": "oe",
+        "Œ": "OE",
+        "đ": "d",
+        "Đ": "D",
+        "ł": "l",
+        "Ł": "L",
+        "þ": "th",
+        "Þ": "TH",
+        "ð": "d",
+        "Ð": "D",
+        "ı": "i",
+    }
+)
+
 
 def snake_case(name: str) -> str:
     """`Preço Unitário` → `preco_unitario`; `CustomerID` → `customer_id`; `B01001_001E` (a Census
     variable code) → `b01001_001e`: a capital after a digit is part of the code, not a new word."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    ascii_name = unicodedata.normalize("NFKD", name.translate(LETTERS)).encode("ascii", "ignore").decode()
     spaced = re.sub(r"([a-z])([A-Z])", r"\1_\2", ascii_name)
     return re.sub(r"[^a-z0-9]+", "_", spaced.lower()).strip("_")
 
