@@ -136,3 +136,17 @@ def test_a_quote_that_never_closes_in_the_sample_is_text_and_a_quoted_line_break
         (2, 4, ["1", "one\ntwo\nthree", "5"]),
         (5, 5, ["2", "x", "6"]),
     ]
+
+
+@pytest.mark.parametrize(
+    ("data", "quotechar"),
+    [
+        (b"a\r'x\r\ny'\rz\r", "'"),  # once, around a line break, in a file of CR line ends
+        (b"a;b\n1; 'p;q'\n2;r\n", "'"),  # once, around the delimiter, after a blank
+        (b"a,b\n1,'x\n2,y\n", '"'),  # opens a field, never closes one
+        (b"a,b\n1,'x'y\n2,y'\n", '"'),  # closes only inside texts
+    ],
+)
+def test_an_apostrophe_is_the_quote_only_where_it_opens_and_closes_a_field_that_needs_it(data, quotechar):
+    dialect, _ = detect(data, complete=True)
+    assert dialect.quotechar == quotechar

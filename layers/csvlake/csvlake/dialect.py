@@ -217,11 +217,24 @@ def _candidates(text: str, overrides: Mapping[str, Any]) -> list[tuple[Quoting, 
     delimiters = (
         [overrides["delimiter"]] if "delimiter" in overrides else [d for d in DELIMITERS if d in text or d == ","]
     )
-    return [_escapes(text, d, q, overrides) for d in delimiters or [","] for q in _quotes(text, overrides)]
+    return [_escapes(text, d, q, overrides) for d in delimiters or [","] for q in _quotes(text, d, overrides)]
 
 
-def _quotes(text: str, overrides: Mapping[str, Any]) -> list[str]:
-    return [overrides["quotechar"]] if "quotechar" in overrides else [q for q in QUOTES if q in text] or ['"']
+def _quotes(text: str, delimiter: str, overrides: Mapping[str, Any]) -> list[str]:
+    """`"` when it occurs; `'` only with evidence that it quotes under `delimiter` (_quotes_fields):
+    an apostrophe opening a text (`'s-Hertogenbosch`) would swallow the lines after it."""
+    if "quotechar" in overrides:
+        return [overrides["quotechar"]]
+    found = ['"'] if '"' in text else []
+    return found + (["'"] if _quotes_fields(text, delimiter, "'") else []) or ['"']
+
+
+def _quotes_fields(text: str, delimiter: str, quotechar: str) -> bool:
+    """Whether `quotechar` both opens and closes whole fields: more than once, or once around a
+    field that needs it (one holding the delimiter or a line end)."""
+    d, q = re.escape(delimiter), re.escape(quotechar)
+    fields = re.findall(rf"(?:^|(?<=[{d}\r\n])) *{q}(?:[^{q}]|{q}{q})*{q}(?= *(?:[{d}\r\n]|$))", text)
+    return len(fields) > 1 or any(c in field for field in fields for c in (delimiter, "\r", "\n"))
 
 
 def _escapes(text: str, delimiter: str, quotechar: str, overrides: Mapping[str, Any]) -> tuple[Quoting, ...]:
@@ -320,7 +333,8 @@ def _one_column(split: list[Record], lines: list[str]) -> float | None:
     # The data's width as structure.detect_structure decides it: the most common, on a tie one of several fields.
     width = max(widths, key=lambda w: (widths[w], w > 1))
     if width == 1:
-        return 0.0
+        # Unless a table stands among the one-field lines (a quoted preamble and footer around it).
+        return None if _table_run(content) else 0.0
     first = split[0]
     # A cheap look first: a title above a table has more lines or a blank one after it.
     if len(first.fields) != 1 or first.blank or typed(first.fields[0]) or len(split) < 2:
@@ -333,6 +347,13 @@ def _one_column(split: list[Record], lines: list[str]) -> float | None:
     return _known(content[1:SCORED_LINES])
 
 
+def _table_run(content: list[Record], run: int = 3) -> bool:
+    """Whether `run` consecutive records have one width of several fields: a table, not texts that
+    now and then hold the delimiter."""
+    widths = [len(r.fields) for r in content]
+    return any(w > 1 and widths[i : i + run] == [w] * run for i, w in enumerate(widths[: len(widths) - run + 1]))
+
+
 def _alone(lines: list[str], overrides: Mapping[str, Any]) -> tuple[Quoting, list[Record]] | None:
     """The file read as one column: the first delimiter that splits no record of the sample under
     some quote (one that occurs only inside quotes will do), with the quote that opens more fields
@@ -341,7 +362,7 @@ def _alone(lines: list[str], overrides: Mapping[str, Any]) -> tuple[Quoting, lis
     text = "".join(head)
     for delimiter in ONE_COLUMN:
         readings = []
-        for quotechar in _quotes(text, overrides):
+        for quotechar in _quotes(text, delimiter, overrides):
             quoting = _escaped(head, _escapes(text, delimiter, quotechar, overrides))
             found = records(lines, quoting)
             if all(len(r.fields) == 1 for r in found):
