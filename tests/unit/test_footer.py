@@ -295,3 +295,26 @@ def test_a_grand_total_below_subtotals_is_a_footer_with_the_last_subtotal(lake):
     assert report["rows"] == {"read": 5, "written": 5, "rejected": 0}
     assert [row[0] for row in processed(lake, report)[1:]] == ["Norte", "Norte", "Subtotal Norte", "Sul", "Sul"]
     assert skipped(report) == [(7, "footer", "Subtotal Sul;;50,00"), (8, "footer", "Total geral;;200,00")]
+
+
+FOOD_PRICES = ["Products,Jan,Feb", "All-items,158.3,159.8", "Food,186.9,187.6", "Shelter,181.4,181.9"]
+
+
+@pytest.mark.parametrize("heading", ["Footnotes:", "Notes,,", "Fonte:"])
+def test_short_records_below_a_notes_heading_after_a_blank_line_are_footer(lake, heading):
+    # `1,Source: …` has two fields of three, as a row with a value missing would: the heading says it is a note.
+    notes = ["", heading, "1,Source: Statistics Canada", "2,Figures for February are preliminary"]
+
+    report = lake.ingest("cpi.csv", data=("\n".join([*FOOD_PRICES, *notes]) + "\n").encode())
+
+    assert report["status"] == "processed"
+    assert report["rows"] == {"read": 3, "written": 3, "rejected": 0}
+    assert skipped(report) == [(5, "blank", ""), *((6 + k, "footer", text) for k, text in enumerate(notes[1:]))]
+
+
+def test_short_records_below_a_heading_without_a_blank_line_above_stay_rejected(lake):
+    # Without the blank line the heading may be a row's first cell: the short records are bad rows.
+    report = lake.ingest("cpi.csv", data=("\n".join([*FOOD_PRICES, "Footnotes:", "1,Source: x"]) + "\n").encode())
+
+    assert report["rows"] == {"read": 5, "written": 3, "rejected": 2}
+    assert skipped(report) == []

@@ -107,7 +107,8 @@ def without_footer(
         footer = records[len(records) - min(count, len(records)) :]
     else:
         sums = _Sums(held, dialect.decimal, encoding) if cells <= SUMMED_CELLS else None
-        footer = _detected(records, width, sums)
+        blanks = {int(n) for chunk in held for n in chunk.blank_lines.tolist()}
+        footer = _detected(records, width, sums, _headings(records, blanks))
     at = {record.line for record in footer}
     first = footer[0].line if footer else None
     for chunk in held:
@@ -185,9 +186,10 @@ class _Columns:
         return cls(kind, present.mean(axis=0) >= FILLED, len(kinds) < MIN_ROWS)
 
 
-def _detected(records: list[_Record], width: int, sums: _Sums | None) -> list[_Record]:
+def _detected(records: list[_Record], width: int, sums: _Sums | None, headings: set[int]) -> list[_Record]:
     """The longest run of records at the end, at most MAX_FOOTER, each a footer record or a blank
-    one, compared with the accepted rows just above the run; none if no run is."""
+    one, compared with the accepted rows just above the run; none if no run is. Below a notes
+    heading (`headings`), a record with fewer fields than the table is a note."""
     rows = [i for i, r in enumerate(records) if r.row]
     kinds = np.stack([records[i].kinds for i in rows]) if rows else np.zeros((0, width), np.int8)
     best = 0
@@ -197,21 +199,37 @@ def _detected(records: list[_Record], width: int, sums: _Sums | None) -> list[_R
         if not len(above):
             continue
         columns = _Columns.of(above, k)
-        if _footer_run(records[start:], width, columns, sums):
+        if _footer_run(records[start:], width, columns, sums, headings):
             best = k
     return records[len(records) - best :] if best else []
 
 
-def _footer_run(run: list[_Record], width: int, columns: _Columns, sums: _Sums | None) -> bool:
+def _footer_run(run: list[_Record], width: int, columns: _Columns, sums: _Sums | None, headings: set[int]) -> bool:
     """Whether every record of the run is a footer's or a blank one. In a file of one column a blank
     value is a value: only after a footer record is a blank one the footer's."""
-    found = False
+    found = notes = False
     for record in run:
-        verdict = _verdict(record, width, columns, sums, run[0].line)
+        if notes and len(record.fields) < width and not record.damaged:
+            verdict: bool | None = True  # `1,Source: Statistics Canada` below `Footnotes:`
+        else:
+            verdict = _verdict(record, width, columns, sums, run[0].line)
         if verdict is False or (verdict is None and width == 1 and not found):
             return False
         found = found or bool(verdict)
+        notes = notes or (bool(verdict) and record.line in headings)
     return found or width > 1
+
+
+def _headings(records: list[_Record], blanks: set[int]) -> set[int]:
+    """The lines of the records that head a block of notes: after a blank line or an empty record,
+    a first cell alone that is a notes label or ends with a colon (`Footnotes:`, `Notes`, `Fonte:`)."""
+    headings = set()
+    for before, record in zip([None, *records], records):
+        after_blank = record.line - 1 in blanks or (before is not None and not any(v.strip() for v in before.fields))
+        first, *rest = [value.strip() for value in record.fields] or [""]
+        if after_blank and first and not any(rest) and (_label(first) == "note" or first.endswith(":")):
+            headings.add(record.line)
+    return headings
 
 
 def _verdict(record: _Record, width: int, columns: _Columns, sums: _Sums | None, start: int) -> bool | None:
