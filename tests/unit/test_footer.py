@@ -238,13 +238,15 @@ def test_a_statistics_canada_legend_and_numbered_footnotes_are_all_footer(lake):
     assert skipped(report)[-3][2] == notes[-3]
 
 
-def test_a_totals_line_below_two_rows_is_a_footer_by_its_exact_sums(lake):
+@pytest.mark.parametrize("notes", [[], ["Fonte: ERP;;;"], ["Fonte: ERP"]], ids=["alone", "padded-note", "short-note"])
+def test_a_totals_line_below_two_rows_is_a_footer_by_its_exact_sums(lake, notes):
     # Too few rows for their columns' kinds to tell: the label and the sums of both columns do.
     lines = [
         "Data;Cliente;Valor;Itens",
         "01/06/2024;Ana;1.000,00;2",
         "02/06/2024;Bia;12.770,05;14",
         "TOTAL;;13.770,05;16",
+        *notes,
     ]
 
     report = ingest(lake, lines)
@@ -252,7 +254,7 @@ def test_a_totals_line_below_two_rows_is_a_footer_by_its_exact_sums(lake):
     assert report["rows"] == {"read": 2, "written": 2, "rejected": 0}
     assert [c["type"] for c in report["columns"]] == ["date", "string", "number", "integer"]
     assert report["columns"][2]["max"] == 12770.05 and report["columns"][3]["mean"] == 8
-    assert skipped(report) == [(4, "footer", "TOTAL;;13.770,05;16")]
+    assert skipped(report) == [(4, "footer", "TOTAL;;13.770,05;16"), *((5, "footer", n) for n in notes)]
 
 
 def test_a_totals_line_below_two_rows_in_a_column_of_names_is_a_footer(lake):

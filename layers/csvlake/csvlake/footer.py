@@ -30,8 +30,8 @@ from .structure import NOTES, TOTALS, SkippedLine, Structure, skipped_line, type
 MAX_FOOTER = 20  # records: real footers are a few lines; more would be data
 ABOVE = 50  # the records above a footer that its records are compared with
 MIN_ROWS = 3  # of them, for what its columns hold to be known
-# Fewer rows above, but at least these: only a totals label whose numbers are all the columns' exact
-# sums is a footer (a sum of one row is the row itself, no evidence; two rows summed seldom repeat by chance).
+# Fewer rows above, but at least these: only a notes label, or a totals one whose numbers are all the
+# columns' exact sums, is a footer (a sum of one row is the row itself; two rows' seldom repeat by chance).
 SUMMED_ROWS = 2
 SUMMED_CELLS = 100_000  # a file of at most this many cells is held whole: its columns' sums are known
 TAIL_BYTES = 1024 * 1024  # of the table's end, kept for the texts of the footer's lines
@@ -237,8 +237,8 @@ def _verdict(record: _Record, width: int, columns: _Columns, sums: _Sums | None,
     which goes with the run). Its cells break the columns where they hold text in a typed column or
     a blank in a column always filled: many breaks (the key column's among them, or a text), or one
     and a label or a repeated sum, make it a footer; a label alone, only a totals one with a sum
-    (or in a file too large for the sums to be known). Below only SUMMED_ROWS rows, only a totals
-    label whose numbers are all their columns' sums."""
+    (or in a file too large for the sums to be known). Below only SUMMED_ROWS rows, only a notes
+    label, or a totals one whose numbers are all their columns' sums."""
     filled = [value.strip() for value in record.fields if value.strip()]
     if not filled:
         return None
@@ -252,7 +252,7 @@ def _verdict(record: _Record, width: int, columns: _Columns, sums: _Sums | None,
     numbers = np.flatnonzero((record.kinds == NUMBER) & (columns.kind == NUMBER))
     if columns.few:
         if label != "totals" or sums is None or not len(numbers):
-            return False
+            return label == "note"
         return all(sums.repeated(int(j), record.fields[j], start, means=False) for j in numbers)
     present = record.kinds != EMPTY
     wrong = present & (columns.kind >= 0) & (record.kinds != columns.kind)
