@@ -267,15 +267,15 @@ def test_a_totals_line_below_two_rows_in_a_column_of_names_is_a_footer(lake):
 
 @pytest.mark.parametrize(
     "data",
-    [b"a,b\nx,1\nTotal,1\n", b"a,b,c\nx,1,2\ny,3,4\nTotal,4,5\n"],
-    ids=["one-row-above", "one-number-not-a-sum"],
+    [b"a,b\nx,1\nTotal,1\n", b"a,b,c\nx,1,2\ny,3,4\nTotal,4,5\n", b"a,b\nSink,1\nSink,2\nSource,3\n"],
+    ids=["one-row-above", "one-number-not-a-sum", "a-notes-word-with-a-value"],
 )
-def test_a_totals_word_below_two_rows_or_fewer_without_all_the_sums_stays_data(lake, data):
-    # A sum of one row is the row; below two rows, each number must be its column's sum.
+def test_a_label_below_two_rows_or_fewer_without_all_the_sums_stays_data(lake, data):
+    # A sum of one row is the row; below two rows, each number must be its column's sum, and a note is alone.
     report = lake.ingest("a.csv", data=data)
 
     assert report["rows"]["written"] == len(data.splitlines()) - 1
-    assert processed(lake, report)[-1][0] == "Total"
+    assert processed(lake, report)[-1][0] == data.splitlines()[-1].split(b",")[0].decode()
     assert skipped(report) == []
 
 

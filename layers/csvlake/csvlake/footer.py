@@ -169,7 +169,7 @@ class _Columns:
 
     kind: np.ndarray  # NUMBER, a date's or a boolean's code when nearly all its values are of it; else -1
     filled: np.ndarray  # whether nearly every row has a value in it
-    few: bool = False  # SUMMED_ROWS to MIN_ROWS rows: only exact sums below them tell a footer
+    few: bool = False  # SUMMED_ROWS to MIN_ROWS rows: only a label (and exact sums) below them tell a footer
 
     @classmethod
     def of(cls, kinds: np.ndarray, run: int) -> _Columns:
@@ -238,7 +238,7 @@ def _verdict(record: _Record, width: int, columns: _Columns, sums: _Sums | None,
     a blank in a column always filled: many breaks (the key column's among them, or a text), or one
     and a label or a repeated sum, make it a footer; a label alone, only a totals one with a sum
     (or in a file too large for the sums to be known). Below only SUMMED_ROWS rows, only a notes
-    label, or a totals one whose numbers are all their columns' sums."""
+    label alone, or a totals one whose numbers are all their columns' sums."""
     filled = [value.strip() for value in record.fields if value.strip()]
     if not filled:
         return None
@@ -252,7 +252,7 @@ def _verdict(record: _Record, width: int, columns: _Columns, sums: _Sums | None,
     numbers = np.flatnonzero((record.kinds == NUMBER) & (columns.kind == NUMBER))
     if columns.few:
         if label != "totals" or sums is None or not len(numbers):
-            return label == "note"
+            return label == "note" and len(filled) == 1  # `Fonte: ERP;;;`, not a row `Source;3`
         return all(sums.repeated(int(j), record.fields[j], start, means=False) for j in numbers)
     present = record.kinds != EMPTY
     wrong = present & (columns.kind >= 0) & (record.kinds != columns.kind)
