@@ -236,3 +236,87 @@ def test_a_statistics_canada_legend_and_numbered_footnotes_are_all_footer(lake):
         (14 + k, "blank" if not text else "footer") for k, text in enumerate(notes)
     ]
     assert skipped(report)[-3][2] == notes[-3]
+
+
+@pytest.mark.parametrize("notes", [[], ["Fonte: ERP;;;"], ["Fonte: ERP"]], ids=["alone", "padded-note", "short-note"])
+def test_a_totals_line_below_two_rows_is_a_footer_by_its_exact_sums(lake, notes):
+    # Too few rows for their columns' kinds to tell: the label and the sums of both columns do.
+    lines = [
+        "Data;Cliente;Valor;Itens",
+        "01/06/2024;Ana;1.000,00;2",
+        "02/06/2024;Bia;12.770,05;14",
+        "TOTAL;;13.770,05;16",
+        *notes,
+    ]
+
+    report = ingest(lake, lines)
+
+    assert report["rows"] == {"read": 2, "written": 2, "rejected": 0}
+    assert [c["type"] for c in report["columns"]] == ["date", "string", "number", "integer"]
+    assert report["columns"][2]["max"] == 12770.05 and report["columns"][3]["mean"] == 8
+    assert skipped(report) == [(4, "footer", "TOTAL;;13.770,05;16"), *((5, "footer", n) for n in notes)]
+
+
+def test_a_totals_line_below_two_rows_in_a_column_of_names_is_a_footer(lake):
+    report = lake.ingest("a.csv", data=b"Region,Sales,Units\nNorth,100.5,3\nSouth,200,4\nTotal,300.5,7\n")
+
+    assert report["rows"] == {"read": 2, "written": 2, "rejected": 0}
+    assert processed(lake, report)[-1] == ["South", "200", "4"]
+    assert skipped(report) == [(4, "footer", "Total,300.5,7")]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"a,b\nx,1\nTotal,1\n", b"a,b,c\nx,1,2\ny,3,4\nTotal,4,5\n", b"a,b\nSink,1\nSink,2\nSource,3\n"],
+    ids=["one-row-above", "one-number-not-a-sum", "a-notes-word-with-a-value"],
+)
+def test_a_label_below_two_rows_or_fewer_without_all_the_sums_stays_data(lake, data):
+    # A sum of one row is the row; below two rows, each number must be its column's sum, and a note is alone.
+    report = lake.ingest("a.csv", data=data)
+
+    assert report["rows"]["written"] == len(data.splitlines()) - 1
+    assert processed(lake, report)[-1][0] == data.splitlines()[-1].split(b",")[0].decode()
+    assert skipped(report) == []
+
+
+def test_a_grand_total_below_subtotals_is_a_footer_with_the_last_subtotal(lake):
+    # The grand total sums the rows, not the subtotals among them; the last subtotal, the rows since the one before.
+    lines = [
+        "Região;Loja;Valor",
+        "Norte;A;100,00",
+        "Norte;B;50,00",
+        "Subtotal Norte;;150,00",
+        "Sul;C;30,00",
+        "Sul;D;20,00",
+        "Subtotal Sul;;50,00",
+        "Total geral;;200,00",
+    ]
+
+    report = ingest(lake, lines)
+
+    assert report["rows"] == {"read": 5, "written": 5, "rejected": 0}
+    assert [row[0] for row in processed(lake, report)[1:]] == ["Norte", "Norte", "Subtotal Norte", "Sul", "Sul"]
+    assert skipped(report) == [(7, "footer", "Subtotal Sul;;50,00"), (8, "footer", "Total geral;;200,00")]
+
+
+FOOD_PRICES = ["Products,Jan,Feb", "All-items,158.3,159.8", "Food,186.9,187.6", "Shelter,181.4,181.9"]
+
+
+@pytest.mark.parametrize("heading", ["Footnotes:", "Notes,,", "Fonte:"])
+def test_short_records_below_a_notes_heading_after_a_blank_line_are_footer(lake, heading):
+    # `1,Source: …` has two fields of three, as a row with a value missing would: the heading says it is a note.
+    notes = ["", heading, "1,Source: Statistics Canada", "2,Figures for February are preliminary"]
+
+    report = lake.ingest("cpi.csv", data=("\n".join([*FOOD_PRICES, *notes]) + "\n").encode())
+
+    assert report["status"] == "processed"
+    assert report["rows"] == {"read": 3, "written": 3, "rejected": 0}
+    assert skipped(report) == [(5, "blank", ""), *((6 + k, "footer", text) for k, text in enumerate(notes[1:]))]
+
+
+def test_short_records_below_a_heading_without_a_blank_line_above_stay_rejected(lake):
+    # Without the blank line the heading may be a row's first cell: the short records are bad rows.
+    report = lake.ingest("cpi.csv", data=("\n".join([*FOOD_PRICES, "Footnotes:", "1,Source: x"]) + "\n").encode())
+
+    assert report["rows"] == {"read": 5, "written": 3, "rejected": 2}
+    assert skipped(report) == []

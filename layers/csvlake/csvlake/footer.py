@@ -30,6 +30,9 @@ from .structure import NOTES, TOTALS, SkippedLine, Structure, skipped_line, type
 MAX_FOOTER = 20  # records: real footers are a few lines; more would be data
 ABOVE = 50  # the records above a footer that its records are compared with
 MIN_ROWS = 3  # of them, for what its columns hold to be known
+# Fewer rows above, but at least these: only a notes label, or a totals one whose numbers are all the
+# columns' exact sums, is a footer (a sum of one row is the row itself; two rows' seldom repeat by chance).
+SUMMED_ROWS = 2
 SUMMED_CELLS = 100_000  # a file of at most this many cells is held whole: its columns' sums are known
 TAIL_BYTES = 1024 * 1024  # of the table's end, kept for the texts of the footer's lines
 FILLED = 0.95  # a column with a value in this share of the rows above: a blank there breaks it
@@ -41,6 +44,8 @@ TYPED_KINDS = (NUMBER, 2, 3)
 # What may follow a totals word for the cell to be a label (`Total`, `Total geral:`, `Soma (R$)`),
 # not a name that starts with one (`Total Express Ltda`); a note's word is followed by a colon soon.
 LABEL_REST = re.compile(r"^(?:\s+(?:geral|gerais|general))?(?:\s*\([^)]*\))?\s*(?:[:=].*)?\W*$", re.S)
+# A subtotal names what it sums (`Subtotal Norte`): a label whatever follows.
+SUBTOTAL = re.compile(r"^(?i:sub-?\s?totais|sub-?\s?totals?)\b")
 NOTE_REST = re.compile(r"^[^:\n]{0,15}:|^\W*$")
 
 
@@ -102,7 +107,8 @@ def without_footer(
         footer = records[len(records) - min(count, len(records)) :]
     else:
         sums = _Sums(held, dialect.decimal, encoding) if cells <= SUMMED_CELLS else None
-        footer = _detected(records, width, sums)
+        blanks = {int(n) for chunk in held for n in chunk.blank_lines.tolist()}
+        footer = _detected(records, width, sums, _headings(records, blanks))
     at = {record.line for record in footer}
     first = footer[0].line if footer else None
     for chunk in held:
@@ -163,12 +169,13 @@ class _Columns:
 
     kind: np.ndarray  # NUMBER, a date's or a boolean's code when nearly all its values are of it; else -1
     filled: np.ndarray  # whether nearly every row has a value in it
+    few: bool = False  # SUMMED_ROWS to MIN_ROWS rows: only a label (and exact sums) below them tell a footer
 
     @classmethod
     def of(cls, kinds: np.ndarray, run: int) -> _Columns:
-        """What the rows of `kinds` hold, known only if they are at least MIN_ROWS and as many as
+        """What the rows of `kinds` hold, known only if they are at least SUMMED_ROWS and as many as
         the `run` of records below them: else those records would be the table, not its footer."""
-        if len(kinds) < max(MIN_ROWS, run):
+        if len(kinds) < max(SUMMED_ROWS, run):
             return cls(np.full(kinds.shape[1], -1, np.int8), np.zeros(kinds.shape[1], bool))
         present = kinds != EMPTY
         counts = np.maximum(present.sum(axis=0), 1)
@@ -176,12 +183,13 @@ class _Columns:
         for code in TYPED_KINDS:
             kind[(kinds == code).sum(axis=0) >= TYPED * counts] = code
         kind[~present.any(axis=0)] = -1
-        return cls(kind, present.mean(axis=0) >= FILLED)
+        return cls(kind, present.mean(axis=0) >= FILLED, len(kinds) < MIN_ROWS)
 
 
-def _detected(records: list[_Record], width: int, sums: _Sums | None) -> list[_Record]:
+def _detected(records: list[_Record], width: int, sums: _Sums | None, headings: set[int]) -> list[_Record]:
     """The longest run of records at the end, at most MAX_FOOTER, each a footer record or a blank
-    one, compared with the accepted rows just above the run; none if no run is."""
+    one, compared with the accepted rows just above the run; none if no run is. Below a notes
+    heading (`headings`), a record with fewer fields than the table is a note."""
     rows = [i for i, r in enumerate(records) if r.row]
     kinds = np.stack([records[i].kinds for i in rows]) if rows else np.zeros((0, width), np.int8)
     best = 0
@@ -191,21 +199,37 @@ def _detected(records: list[_Record], width: int, sums: _Sums | None) -> list[_R
         if not len(above):
             continue
         columns = _Columns.of(above, k)
-        if _footer_run(records[start:], width, columns, sums):
+        if _footer_run(records[start:], width, columns, sums, headings):
             best = k
     return records[len(records) - best :] if best else []
 
 
-def _footer_run(run: list[_Record], width: int, columns: _Columns, sums: _Sums | None) -> bool:
+def _footer_run(run: list[_Record], width: int, columns: _Columns, sums: _Sums | None, headings: set[int]) -> bool:
     """Whether every record of the run is a footer's or a blank one. In a file of one column a blank
     value is a value: only after a footer record is a blank one the footer's."""
-    found = False
+    found = notes = False
     for record in run:
-        verdict = _verdict(record, width, columns, sums, run[0].line)
+        if notes and len(record.fields) < width and not record.damaged:
+            verdict: bool | None = True  # `1,Source: Statistics Canada` below `Footnotes:`
+        else:
+            verdict = _verdict(record, width, columns, sums, run[0].line)
         if verdict is False or (verdict is None and width == 1 and not found):
             return False
         found = found or bool(verdict)
+        notes = notes or (bool(verdict) and record.line in headings)
     return found or width > 1
+
+
+def _headings(records: list[_Record], blanks: set[int]) -> set[int]:
+    """The lines of the records that head a block of notes: after a blank line or an empty record,
+    a first cell alone that is a notes label or ends with a colon (`Footnotes:`, `Notes`, `Fonte:`)."""
+    headings = set()
+    for before, record in zip([None, *records], records):
+        after_blank = record.line - 1 in blanks or (before is not None and not any(v.strip() for v in before.fields))
+        first, *rest = [value.strip() for value in record.fields] or [""]
+        if after_blank and first and not any(rest) and (_label(first) == "note" or first.endswith(":")):
+            headings.add(record.line)
+    return headings
 
 
 def _verdict(record: _Record, width: int, columns: _Columns, sums: _Sums | None, start: int) -> bool | None:
@@ -213,7 +237,8 @@ def _verdict(record: _Record, width: int, columns: _Columns, sums: _Sums | None,
     which goes with the run). Its cells break the columns where they hold text in a typed column or
     a blank in a column always filled: many breaks (the key column's among them, or a text), or one
     and a label or a repeated sum, make it a footer; a label alone, only a totals one with a sum
-    (or in a file too large for the sums to be known)."""
+    (or in a file too large for the sums to be known). Below only SUMMED_ROWS rows, only a notes
+    label alone, or a totals one whose numbers are all their columns' sums."""
     filled = [value.strip() for value in record.fields if value.strip()]
     if not filled:
         return None
@@ -224,6 +249,11 @@ def _verdict(record: _Record, width: int, columns: _Columns, sums: _Sums | None,
         # A numbered note (`"1","Estimates are preliminary."`): half the fields or fewer, one of prose.
         note = len(record.fields) <= width // 2 and any(" " in v and not typed(v) for v in filled)
         return label is not None or note or (len(record.fields) < width and not typed(filled[0]))
+    numbers = np.flatnonzero((record.kinds == NUMBER) & (columns.kind == NUMBER))
+    if columns.few:
+        if label != "totals" or sums is None or not len(numbers):
+            return label == "note" and len(filled) == 1  # `Fonte: ERP;;;`, not a row `Source;3`
+        return all(sums.repeated(int(j), record.fields[j], start, means=False) for j in numbers)
     present = record.kinds != EMPTY
     wrong = present & (columns.kind >= 0) & (record.kinds != columns.kind)
     blank = ~present & columns.filled
@@ -237,13 +267,12 @@ def _verdict(record: _Record, width: int, columns: _Columns, sums: _Sums | None,
         return False
     if sums is None:
         return not breaks
-    numbers = np.flatnonzero((record.kinds == NUMBER) & (columns.kind == NUMBER))
     return any(sums.repeated(int(j), record.fields[j], start) for j in numbers)
 
 
 def _label(value: str) -> str | None:
     """The kind of label a first cell is: "totals" (`TOTAL`, `Soma:`), "note" (`Fonte: IBGE`) or None."""
-    if (match := TOTALS.match(value)) and LABEL_REST.match(value[match.end() :]):
+    if (match := TOTALS.match(value)) and (LABEL_REST.match(value[match.end() :]) or SUBTOTAL.match(value)):
         return "totals"
     if (match := NOTES.match(value)) and NOTE_REST.match(value[match.end() :]):
         return "note"
@@ -255,28 +284,32 @@ class _Sums:
 
     def __init__(self, held: deque[Chunk], decimal: str, encoding: str) -> None:
         self.held, self.decimal, self.encoding = held, decimal, encoding
-        self.columns: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self.columns: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self.subtotals: set[int] | None = None
 
-    def repeated(self, j: int, text: str, start: int) -> bool:
-        """Whether `text` is the sum or the mean of column j's numbers above line `start`, as
-        exported (rounded to its decimals), and no row above holds it."""
+    def repeated(self, j: int, text: str, start: int, means: bool = True) -> bool:
+        """Whether `text` is the sum or (with `means`) the mean of column j's numbers above line
+        `start`, as exported (rounded to its decimals), and none of the rows summed holds it. Rows
+        labelled as totals (subtotals mid-table) are left out; the rows since the last of them are
+        summed too, for the subtotal they end with."""
         number = _number(text, self.decimal)
-        lines, values = self._column(j)
-        above = values[lines < start]
+        lines, values, labelled = self._column(j)
+        before = lines < start
+        above = values[before & ~labelled]
         if number is None or len(above) < 2:
             return False
         value, unit = number
-        with np.errstate(over="ignore", invalid="ignore"):  # numbers past a float's range: no sum repeats them
-            total = float(above.sum())
-        if np.isclose(above, value, rtol=0, atol=1e-9).any():
+        since = values[before & ~labelled & (lines > lines[before & labelled].max(initial=0))]
+        if any(len(part) >= 2 and _near_sum(part, value, unit) and not _holds(part, value) for part in (above, since)):
+            return True
+        if _holds(above, value):
             return False
-        # The values are rounded as exported: their sum may be off the total by their rounding.
-        near_sum = abs(value - total) <= unit / 2 * max(1, math.sqrt(len(above))) + 1e-9 * abs(total)
-        mean = total / len(above)
+        with np.errstate(over="ignore", invalid="ignore"):  # numbers past a float's range: no mean repeats them
+            mean = float(above.sum()) / len(above)
         # The mean rounded, or cut, to the value's decimals.
-        return near_sum or abs(value - mean) <= unit / 2 + 1e-9 or 0 <= (mean - value) * math.copysign(1, mean) < unit
+        return means and (abs(value - mean) <= unit / 2 + 1e-9 or 0 <= (mean - value) * math.copysign(1, mean) < unit)
 
-    def _column(self, j: int) -> tuple[np.ndarray, np.ndarray]:
+    def _column(self, j: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if j not in self.columns:
             lines, values = [], []
             for chunk in self.held:
@@ -284,8 +317,32 @@ class _Sums:
                     if value_kind(text) == "number" and (number := _number(text, self.decimal)):
                         lines.append(line)
                         values.append(number[0])
-            self.columns[j] = (np.array(lines, np.int64), np.array(values, np.float64))
+            labelled = np.isin(np.array(lines, np.int64), list(self._subtotals()))
+            self.columns[j] = (np.array(lines, np.int64), np.array(values, np.float64), labelled)
         return self.columns[j]
+
+    def _subtotals(self) -> set[int]:
+        """The lines of the rows whose first cell is a totals label (`Subtotal Norte`)."""
+        if self.subtotals is None:
+            self.subtotals = {
+                line
+                for chunk in self.held
+                for line, text in zip(chunk.lines.tolist(), _texts(chunk.columns[0], self.encoding))
+                if _label(text.strip()) == "totals"
+            }
+        return self.subtotals
+
+
+def _holds(values: np.ndarray, value: float) -> bool:
+    return bool(np.isclose(values, value, rtol=0, atol=1e-9).any())
+
+
+def _near_sum(values: np.ndarray, value: float, unit: float) -> bool:
+    """Whether `value` is the sum of `values`: they are rounded as exported, so their sum may be off
+    the total by their rounding."""
+    with np.errstate(over="ignore", invalid="ignore"):  # numbers past a float's range: no sum repeats them
+        total = float(values.sum())
+    return abs(value - total) <= unit / 2 * max(1, math.sqrt(len(values))) + 1e-9 * abs(total)
 
 
 def _number(text: str, decimal: str) -> tuple[float, float] | None:
