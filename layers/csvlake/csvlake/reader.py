@@ -9,6 +9,10 @@ cannot read (a backslash escape, a quote after `, `), is framed and parsed by Py
 with the file's dialect instead, which reads such quotes as text, as pandas does
 (docs/adr/0001-record-framing.md).
 
+Two slips of real exports are read as meant: a record with one field too many, empty and last (a
+trailing delimiter), is kept without it; a row whose every field is empty is skipped with the
+blank lines, as an empty row, not read as a row of nulls.
+
 Physical lines, as every line number counts them, end at the file's own line ends: at each LF (a
 CRLF's included) and, in a file whose line ends are CR, also at each CR not followed by a LF, as
 Python's universal newlines read such a file. A lone CR in a LF or CRLF file ends a record, not a
