@@ -119,3 +119,33 @@ def test_a_row_that_only_starts_like_the_header_is_data(tmp_path, block_size):
     assert report["rows"] == {"read": 3, "written": 3, "rejected": 0}
     assert processed[1:] == [["1", "Ana"], ["id", "Bia"], ["3", "Caio"]]
     assert report["skipped_lines"] == []
+
+
+@pytest.mark.parametrize("block_size", BLOCK_SIZES)
+def test_a_cp1252_file_skips_its_repeated_header_and_empty_rows(tmp_path, block_size):
+    # A single-byte file's columns are parsed as bytes: the names are compared as the file spells them.
+    data = "município;valor\nSão;1\nJoão;2\nmunicípio;valor\n;\nZé;3\n".encode("cp1252")
+
+    report, processed = _ingest(tmp_path, block_size, data)
+
+    assert report["dialect"]["encoding"] == "cp1252"
+    assert report["rows"] == {"read": 3, "written": 3, "rejected": 0}
+    assert processed[1:] == [["São", "1"], ["João", "2"], ["Zé", "3"]]
+    assert report["skipped_lines"] == [
+        {"line": 4, "reason": "repeated header", "text": "município;valor"},
+        {"line": 5, "reason": "empty row", "text": ";"},
+    ]
+    _accounted(report)
+
+
+@pytest.mark.parametrize("block_size", BLOCK_SIZES)
+def test_a_cr_file_keeps_a_row_with_a_trailing_delimiter_and_skips_an_empty_row(tmp_path, block_size):
+    data = b"id;name;ok\r1;Ana;true\r2;Bia;false;\r;;\r3;Caio;true\r"
+
+    report, processed = _ingest(tmp_path, block_size, data)
+
+    assert report["rows"] == {"read": 3, "written": 3, "rejected": 0}
+    assert processed[1:] == [["1", "Ana", "true"], ["2", "Bia", "false"], ["3", "Caio", "true"]]
+    assert report["skipped_lines"] == [{"line": 4, "reason": "empty row", "text": ";;"}]
+    assert report["lines"]["total"] == 5
+    _accounted(report)
