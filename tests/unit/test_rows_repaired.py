@@ -149,3 +149,12 @@ def test_a_cr_file_keeps_a_row_with_a_trailing_delimiter_and_skips_an_empty_row(
     assert report["skipped_lines"] == [{"line": 4, "reason": "empty row", "text": ";;"}]
     assert report["lines"]["total"] == 5
     _accounted(report)
+
+
+@pytest.mark.parametrize("block_size", BLOCK_SIZES)
+def test_a_one_column_file_keeps_a_value_that_is_its_name(tmp_path, block_size):
+    report, processed = _ingest(tmp_path, block_size, b"x\n1\nx\n3\n")
+
+    assert report["rows"] == {"read": 3, "written": 3, "rejected": 0}
+    assert processed == [["x"], ["1"], ["x"], ["3"]]
+    assert report["skipped_lines"] == []
