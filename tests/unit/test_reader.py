@@ -1,6 +1,7 @@
 """The reader's framing: however a file is cut into pieces and blocks, each record comes out once,
 with its fields and the line where it starts, as Python's csv module reads the whole file with the
-same dialect; blank lines are skipped and listed."""
+same dialect; blank lines and rows of only empty fields are skipped and listed, and a row's one
+extra field, empty and last (a trailing delimiter), is dropped."""
 
 import csv
 import io
@@ -98,8 +99,13 @@ def _reference(data: bytes, dialect: Dialect, ncols: int, first_line: int) -> tu
     start = 0
     for fields in reader:
         line, last_line = first_line + int(ends[start]), first_line + int(ends[reader.line_num - 1])
+        raw = lines[reader.line_num - 1].rstrip("\r\n")
         start = reader.line_num
-        if not fields or (ncols > 1 and len(fields) == 1 and not fields[0].strip(" \t\r\x1a")):
+        # One extra field, empty, after a delimiter that ends the record: dropped, the row kept.
+        if len(fields) == ncols + 1 and fields[-1] == "" and raw.endswith(dialect.delimiter):
+            fields = fields[:-1] if not any("\x00" in value for value in fields) else fields
+        empty_row = ncols > 1 and len(fields) == ncols and not any(fields)
+        if empty_row or not fields or (ncols > 1 and len(fields) == 1 and not fields[0].strip(" \t\r\x1a")):
             blank.add(line)
             continue
         covered.update(range(line, last_line + 1))

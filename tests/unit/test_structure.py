@@ -324,17 +324,18 @@ def test_a_row_of_only_delimiters_among_the_data_is_an_empty_row_not_a_second_ta
     report = lake.ingest("a.csv", data=data)
 
     records = [r.split(",") for r in data.decode().splitlines()]
+    rows = records[1 : line - 1] + records[line:]
     assert [c["source_name"] for c in report["columns"]] == records[0]
-    assert processed(lake, report)[1:] == records[1:]  # the empty one as a row of nulls, as pandas reads it
-    assert report["rows"] == {"read": len(records) - 1, "written": len(records) - 1, "rejected": 0}
-    assert report["structure"]["second_table_line"] is None and report["skipped_lines"] == []
-    assert report["columns"][0]["nulls"] == 1 and processed(lake, report)[line - 1] == ["", ""]
+    assert processed(lake, report)[1:] == rows  # the empty one skipped, not a row of nulls
+    assert report["rows"] == {"read": len(rows), "written": len(rows), "rejected": 0}
+    assert report["structure"]["second_table_line"] is None and skipped(report) == [(line, "empty row", ",")]
+    assert report["columns"][0]["nulls"] == 0
     assert accounted(report) == {
         "total": len(records),
         "header": 1,
-        "data": len(records) - 1,
-        "skipped": 0,
-        "skipped_by_reason": {},
+        "data": len(rows),
+        "skipped": 1,
+        "skipped_by_reason": {"empty row": 1},
     }
 
 

@@ -24,7 +24,7 @@ from .pool import WORKERS
 from .ports import ObjectRef, ObjectStore
 from .reader import MAX_RECORD_BYTES, Chunk, read_rows
 from .streams import GZIP_MAGIC, gunzip, peek, prefetched, read_pieces, to_utf8
-from .structure import Structure
+from .structure import Structure, skipped_line
 
 T = TypeVar("T")
 # A chunk of a wide file gets one block per WIDE_COLUMNS columns, up to WIDE_BLOCKS (docs/adr/0014).
@@ -74,8 +74,49 @@ def chunks(
     lone_cr = dialect.line_ending == "CR"
     table, tail = table_bytes(pieces, structure, lines, encoding, lone_cr), Tail(lone_cr)
     rows = read_rows(tail.watch(table), dialect, ncols, structure.data_line, block_size(config, ncols), encoding)
+    rows = _accounted(rows, structure, dialect.delimiter, encoding, lines)
     rows = without_footer(rows, dialect, structure, encoding, lines, tail)
     return in_time(prefetched(_encoded_chunks(rows, dialect.encoding)), deadline)
+
+
+def _accounted(
+    chunks: Iterator[Chunk], structure: Structure, delimiter: str, encoding: str, lines: Lines | None
+) -> Iterator[Chunk]:
+    """The chunks without the header's line repeated among the rows (files exported and joined),
+    their empty rows and trimmed rows told to `lines`, if given. In a file of one column a value
+    that is the name is a value: one field is too little to tell."""
+    names = structure.names if structure.header_rows == 1 and len(structure.names) > 1 else None
+    for chunk in chunks:
+        if names and chunk.rows:
+            chunk = _without_repeated_header(chunk, names, delimiter, encoding, lines)
+        if lines is not None:
+            lines.empty_rows.update(chunk.empty_rows)
+            lines.trimmed += chunk.trimmed
+        yield chunk
+
+
+def _without_repeated_header(
+    chunk: Chunk, names: list[str], delimiter: str, encoding: str, lines: Lines | None
+) -> Chunk:
+    """The chunk without the rows whose every field is the header's name for its column, exactly.
+    Only the rows whose first field is the first name are compared further: a pass over one column."""
+    kind = chunk.columns[0].type
+    wanted = [pa.scalar(name if pa.types.is_string(kind) else name.encode(encoding), kind) for name in names]
+    repeated = pc.equal(chunk.columns[0], wanted[0])
+    if not pc.any(repeated).as_py():
+        return chunk
+    for column, name in zip(chunk.columns[1:], wanted[1:]):
+        repeated = pc.and_(repeated, pc.equal(column, name))
+    mask = repeated.to_numpy(zero_copy_only=False)
+    if not mask.any():
+        return chunk
+    if lines is not None:
+        # Its text as the names join: the line's own quotes, if any, are not kept.
+        for n in chunk.lines[mask].tolist():
+            lines.skip(skipped_line(n, delimiter.join(names), "repeated header"))
+    keep = pa.array(~mask)
+    columns = [column.filter(keep) for column in chunk.columns]
+    return Chunk(columns, chunk.bad_rows, chunk.lines[~mask], chunk.blank_lines, chunk.empty_rows, chunk.trimmed)
 
 
 def _encoded_chunks(chunks: Iterator[Chunk], encoding: str) -> Iterator[Chunk]:

@@ -40,7 +40,7 @@ class Inspection:
     @property
     def warnings(self) -> list[str]:
         """What detection decided without certainty, and which lines it left out."""
-        found = [self.dialect.assumption, *self.structure.notes, self.lines.summary()]
+        found = [self.dialect.assumption, *self.structure.notes, *self.lines.notes()]
         return [warning for warning in found if warning]
 
     @property

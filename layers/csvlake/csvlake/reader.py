@@ -9,6 +9,10 @@ cannot read (a backslash escape, a quote after `, `), is framed and parsed by Py
 with the file's dialect instead, which reads such quotes as text, as pandas does
 (docs/adr/0001-record-framing.md).
 
+Two slips of real exports are read as meant: a record with one field too many, empty and last (a
+trailing delimiter), is kept without it; a row whose every field is empty is skipped with the
+blank lines, as an empty row, not read as a row of nulls.
+
 Physical lines, as every line number counts them, end at the file's own line ends: at each LF (a
 CRLF's included) and, in a file whose line ends are CR, also at each CR not followed by a LF, as
 Python's universal newlines read such a file. A lone CR in a LF or CRLF file ends a record, not a
@@ -55,6 +59,10 @@ class Chunk:
     lines: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     # The blank lines among the rows (empty, or only blanks), skipped: not rows, but lines to account for.
     blank_lines: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    # Those of the blank lines that are rows of empty fields (`,,`, `"",""`), with their text: empty rows.
+    empty_rows: dict[int, str] = field(default_factory=dict)
+    # Rows kept once their one extra field, empty and last (`2,Bia,false,`), was dropped: nothing is lost.
+    trimmed: int = 0
 
     @property
     def rows(self) -> int:
@@ -181,7 +189,38 @@ def _read_block(view: bytes, last: bool, line: int, layout: _Layout) -> _Framed:
         return _slow_block(view, last, line, layout)
     # Most blocks hold no NUL and only well-formed records: Arrow alone checks their field counts.
     plain = _plain_block(view, last, line, layout) if layout.ncols > 1 and 0 not in view else None
-    return plain or _scanned_block(view, last, line, layout) or _slow_block(view, last, line, layout)
+    framed = plain or _scanned_block(view, last, line, layout) or _slow_block(view, last, line, layout)
+    return _without_empty_rows(framed, view, line, layout)
+
+
+def _without_empty_rows(framed: _Framed, view: bytes, line: int, layout: _Layout) -> _Framed:
+    """The framed records without the rows whose every field is empty (`,,`, `"","",""`): not data
+    but lines to skip, as detection skips them above the header. In a file of one column an empty
+    value is a value (a null). Only the first column is looked at in every row."""
+    chunk = framed.chunk
+    if chunk is None or layout.ncols == 1 or not chunk.rows or pc.min(pc.binary_length(chunk.columns[0])).as_py():
+        return framed
+    empty = pc.equal(pc.binary_length(chunk.columns[0]), 0)
+    for column in chunk.columns[1:]:
+        empty = pc.and_(empty, pc.equal(pc.binary_length(column), 0))
+    mask = empty.to_numpy(zero_copy_only=False)
+    if not mask.any():
+        return framed
+    keep = pa.array(~mask)
+    # A line that also holds another record (after a lone CR of a LF file) is that record's.
+    others = [*chunk.lines[~mask].tolist(), *(row.line for row in chunk.bad_rows)]
+    skipped = np.setdiff1d(chunk.lines[mask], others)
+    # An empty row is then a line of its own: its text is the bytes from the line end before it.
+    ends = line_ends(np.frombuffer(view, np.uint8, framed.consumed), layout.lone_cr)
+    texts = {}
+    for n in skipped.tolist():
+        i = n - line
+        text = view[int(ends[i - 1]) + 1 if i else 0 : int(ends[i]) if i < len(ends) else framed.consumed]
+        texts[n] = text.decode(layout.encoding, layout.errors).removesuffix("\r")
+    columns = [column.filter(keep) for column in chunk.columns]
+    blank = np.union1d(chunk.blank_lines, skipped)
+    emptied = Chunk(columns, chunk.bad_rows, chunk.lines[~mask], blank, texts, chunk.trimmed)
+    return _Framed(framed.consumed, emptied, framed.line_ends)
 
 
 def _plain_block(view: bytes, last: bool, line: int, layout: _Layout) -> _Framed | None:
@@ -330,10 +369,14 @@ def _scanned_chunk(block: bytes, frame: _Frame, line: int, layout: _Layout) -> C
     bad = keep & ((frame.fields != ncols) | frame.nul)
     if frame.open_quote_at_end:
         bad[-1] = keep[-1]
+    trim = bad & _trailing_delimiter(block, frame, layout)
+    if frame.open_quote_at_end:
+        trim[-1] = False
+    bad &= ~trim
     good_mask = keep & ~bad
     bad_rows = []
     lines = frame.lines(line)
-    if bad.any() or (frame.blank & (frame.ends > frame.starts)).any():
+    if trim.any() or bad.any() or (frame.blank & (frame.ends > frame.starts)).any():
         for i in np.flatnonzero(bad):
             text = block[frame.starts[i] : frame.ends[i]].decode(layout.encoding, layout.errors).removesuffix("\r")
             if "\n" in text or (layout.lone_cr and "\r" in text):
@@ -349,7 +392,12 @@ def _scanned_chunk(block: bytes, frame: _Frame, line: int, layout: _Layout) -> C
             else:
                 reason = f"expected {ncols} fields, found {len(rows[0])}"
             bad_rows.append(BadRow(int(lines[i]), [_readable(v) for v in rows[0]], reason))
-        good = b"".join(block[frame.starts[i] : frame.ends[i] + 1] for i in np.flatnonzero(good_mask))
+        # A trimmed record ends before its last delimiter; Arrow checks that it has the right count.
+        stops = np.where(trim, _content_end(block, frame) - 1, frame.ends + 1)
+        good = b"".join(
+            block[frame.starts[i] : stops[i]] + b"\n" if trim[i] else block[frame.starts[i] : stops[i]]
+            for i in np.flatnonzero(good_mask)
+        )
     else:
         good = block
     good_lines = lines[good_mask]
@@ -359,7 +407,23 @@ def _scanned_chunk(block: bytes, frame: _Frame, line: int, layout: _Layout) -> C
     columns = _parsed(good, layout)
     if columns is None or len(columns[0]) != len(good_lines):
         return None
-    return Chunk(columns, bad_rows, good_lines, blank_lines)
+    return Chunk(columns, bad_rows, good_lines, blank_lines, trimmed=int(trim.sum()))
+
+
+def _content_end(block: bytes, frame: _Frame) -> np.ndarray:
+    """Where each record's last field ends: before its line end, a CRLF's CR included."""
+    arr = np.frombuffer(block, np.uint8)
+    last = np.minimum(frame.ends, len(arr)) - 1
+    return np.where((last > frame.starts) & (arr[np.maximum(last, 0)] == CR), last, last + 1)
+
+
+def _trailing_delimiter(block: bytes, frame: _Frame, layout: _Layout) -> np.ndarray:
+    """Which records have one field too many, empty and last (`2,Bia,false,`): they end with a
+    delimiter, outside quotes as the record's end is."""
+    arr = np.frombuffer(block, np.uint8)
+    end = _content_end(block, frame) - 1
+    ends_with = (end >= frame.starts) & (arr[np.clip(end, 0, max(len(arr) - 1, 0))] == layout.separator)
+    return ends_with & (frame.fields == layout.ncols + 1) & ~frame.nul
 
 
 def _slow_block(view: bytes, last: bool, line: int, layout: _Layout) -> _Framed:
@@ -388,6 +452,7 @@ def _slow_block(view: bytes, last: bool, line: int, layout: _Layout) -> _Framed:
     blank: set[int] = set()
     covered: set[int] = set()  # the lines that hold some of a record that is not blank
     bad: list[BadRow] = []
+    trimmed = 0
     for start, end, row in records:
         at = line + int(newlines_before[start])
         if _blank(row, layout.ncols):
@@ -398,6 +463,9 @@ def _slow_block(view: bytes, last: bool, line: int, layout: _Layout) -> _Framed:
             reason = "quoted field is never closed"
         else:
             reason = _check(row, layout.ncols)
+            if reason and _trailing_empty(row, lines[end - 1], layout):
+                row, reason = row[:-1], None
+                trimmed += 1
         # A record of several lines that is malformed, or whose quotes break RFC 4180 (`Ann "X`).
         suspect = end - start > 1 and (reason or not _closes(view[offsets[start] : offsets[end]], layout))
         if suspect and (split := _stray_quote_split(lines[start:end], ended[start:end], layout)):
@@ -409,9 +477,20 @@ def _slow_block(view: bytes, last: bool, line: int, layout: _Layout) -> _Framed:
             good.append(row)
             good_lines.append(at)
     blank_lines = np.array(sorted(blank - covered), np.int64)
-    chunk = Chunk(_columns(good, layout.ncols), bad, np.array(good_lines, np.int64), blank_lines)
+    chunk = Chunk(_columns(good, layout.ncols), bad, np.array(good_lines, np.int64), blank_lines, trimmed=trimmed)
     taken = records[-1][1]  # the lines the records took
     return _Framed(int(offsets[taken]), chunk, int(newlines_before[taken]))
+
+
+def _trailing_empty(row: list[str], last_line: bytes, layout: _Layout) -> bool:
+    """Whether a row's only extra field is empty and last, unquoted: its record's last line ends
+    with the delimiter (as _trailing_delimiter finds it on the scan's paths)."""
+    return (
+        len(row) == layout.ncols + 1
+        and row[-1] == ""
+        and _check(row[:-1], layout.ncols) is None
+        and last_line.rstrip(b"\r\n").endswith(layout.delimiter.encode(layout.encoding))
+    )
 
 
 def _stray_quote_split(lines: list[bytes], ended: list[bool], layout: _Layout) -> list[list[str]] | None:
