@@ -563,3 +563,11 @@ def test_a_header_name_of_two_lines_counts_both_lines_as_the_headers(lake):
 
     assert (report["lines"]["total"], report["lines"]["header"], report["lines"]["data"]) == (5, 2, 3)
     assert report["rows"] == {"read": 2, "written": 2, "rejected": 0}
+
+
+def test_a_header_with_a_repeated_and_a_blank_name_stays_the_header_over_rows_counting_up(lake):
+    # The first row, 1,2,3,4, counts up like pandas' column numbers, but the line above is the header.
+    report = lake.ingest("counting.csv", b"a,a,,b\n1,2,3,4\n5,6,7,8\n")
+
+    assert [c["name"] for c in report["columns"]] == ["a", "a_2", "column_3", "b"]
+    assert report["rows"] == {"read": 2, "written": 2, "rejected": 0}
