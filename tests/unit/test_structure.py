@@ -557,3 +557,81 @@ def test_lines_of_data_that_gave_no_row_are_a_reason_to_reject():
     assert Lines(header=1, total=5).unread(rows=0, header_rows=1) == "no row was read from the file's 4 line(s) of data"
     assert Lines(header=1, total=5).unread(rows=4, header_rows=1) is None
     assert Lines(header=1, total=1).unread(rows=0, header_rows=1) is None
+
+
+@pytest.mark.parametrize(
+    ("data", "names", "stray"),
+    [
+        # ONS: `[x]` and `[c]` for values withheld, under two year names.
+        (
+            b"Area code,Area name,2021,2022\nE06000001,Hartlepool,[x],93.1\nE06000002,Middlesbrough,140.5,141.2\n"
+            b"E06000003,Redcar and Cleveland,137.2,[c]\nE06000004,Stockton-on-Tees,197.3,198.0\n",
+            ["Area code", "Area name", "2021", "2022"],
+            "'[x]' (line 2)",
+        ),
+        (b"name,score\nAna,absent\nBia,20\nCaio,7\nDuda,8\nEva,9\n", ["name", "score"], "'absent' (line 2)"),
+        (
+            b"item,amount,date\na,(1200.50),2024-01-01\nb,300.00,2024-01-02\nc,-4.00,2024-01-03\n",
+            ["item", "amount", "date"],
+            "'(1200.50)' (line 2)",
+        ),
+    ],
+    ids=["ons-withheld", "a-word", "accounting-negative"],
+)
+def test_a_stray_value_in_the_first_data_row_leaves_the_header_the_header(lake, data, names, stray):
+    report = lake.ingest("a.csv", data=data)
+
+    rows = data.decode().splitlines()[1:]
+    assert report["status"] == "processed"
+    assert [c["source_name"] for c in report["columns"]] == names
+    assert report["structure"]["header_lines"] == [1] and report["structure"]["preamble_lines"] == 0
+    assert processed(lake, report)[1][:2] == rows[0].split(",")[:2]
+    assert report["rows"] == {"read": len(rows), "written": len(rows), "rejected": 0}
+    assert any(stray in w for w in report["warnings"])
+    assert accounted(report)["data"] == len(rows)
+
+
+def test_a_eurostat_export_with_two_years_as_names_has_its_header(lake):
+    data = b"geo,2020,2021\nAT,8901.1,8932.7\nBE,11522.4,11554.8\nBG,6951.5,6838.9\n"
+
+    report = lake.ingest("a.csv", data=data)
+
+    assert [(c["source_name"], c["type"]) for c in report["columns"]] == [
+        ("geo", "string"),
+        ("2020", "number"),
+        ("2021", "number"),
+    ]
+    assert processed(lake, report)[1:] == [
+        ["AT", "8901.1", "8932.7"],
+        ["BE", "11522.4", "11554.8"],
+        ["BG", "6951.5", "6838.9"],
+    ]
+    assert accounted(report) == {"total": 4, "header": 1, "data": 3, "skipped": 0, "skipped_by_reason": {}}
+
+
+def test_a_row_of_units_below_the_names_is_a_header_line_of_labels(lake):
+    # Statistics Canada's CPI table: the index base under each month, no label over the products.
+    data = b'"Products","January 2024","February 2024"\n"","2002=100","2002=100"\n"All-items","158.3","159.8"\n"Food","186.9","187.6"\n'
+
+    report = lake.ingest("cpi.csv", data=data)
+
+    assert [(c["name"], c["type"]) for c in report["columns"]] == [
+        ("products", "string"),
+        ("january_2024", "number"),
+        ("february_2024", "number"),
+    ]
+    assert report["structure"]["header_lines"] == [1, 2] and report["structure"]["preamble_lines"] == 0
+    assert processed(lake, report)[1:] == [["All-items", "158.3", "159.8"], ["Food", "186.9", "187.6"]]
+    assert any("labels" in w and "'2002=100'" in w for w in report["warnings"])
+    assert accounted(report) == {"total": 4, "header": 2, "data": 2, "skipped": 0, "skipped_by_reason": {}}
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"id,a,b\nx,n/a,n/a\ny,1,2\nz,3,4\nw,5,6\n", b"id,a,b\nx,[x],[x]\ny,1,2\nz,3,4\nw,5,6\n"],
+    ids=["n/a", "ons-withheld"],
+)
+def test_a_first_data_row_of_the_same_stray_value_twice_is_data_not_labels(data):
+    structure = structure_of(data)
+
+    assert structure.header_lines == (1,) and structure.names == ["id", "a", "b"]

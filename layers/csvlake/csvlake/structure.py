@@ -82,6 +82,7 @@ INTEGER = re.compile(r"^\s*\d{1,4}\s*$")
 BOOLEAN = re.compile(r"^(?i:true|false|yes|no|sim|não|nao)$")
 # Words, names and codes: what a cell of a well-split table holds (CleverCSV's alphanumeric type).
 WORDS = re.compile(r"^[\w][\w .'’&/\\()@#*+:%ºª°\r\n-]*$")  # a quoted text may hold line breaks
+UNIT = re.compile(r"[\d%=£$€]")  # what a unit repeated over the columns holds: `2002=100`, `%`, `£m`
 ONLY_DELIMITERS = re.compile(r"[\s,;|\"']")  # what a row of only delimiters holds
 LABELLED_RECORDS = 80  # records of a sample looked at for label,value lines above the data (_label_preamble)
 MAX_HEADER_ROWS = 3  # the names and the rows of labels below them that detection takes as the header
@@ -131,23 +132,27 @@ def _header_votes(names: list[str], rows: list[list[str]]) -> int:
     periods = _periods(names)
     if periods and 2 * sum(bool(_periods(r) & periods) for r in rows) >= len(rows):
         periods = set()
-    votes = 0
-    for j, name in enumerate(names):
-        values = [r[j] for r in rows if len(r) == len(names) and r[j].strip()]
-        if not values or sum(typed(v) for v in values) < 0.9 * len(values):
-            continue
-        votes += -1 if typed(name) and j not in periods else 1
-    return votes
+    return sum(-1 if typed(names[j]) and j not in periods else 1 for j in _typed_columns(rows, len(names)))
+
+
+def _typed_columns(rows: list[list[str]], width: int) -> list[int]:
+    """The columns whose values in `rows` of `width` fields are typed, all but a stray one in ten."""
+    found = []
+    for j in range(width):
+        values = [r[j] for r in rows if len(r) == width and r[j].strip()]
+        if values and sum(typed(v) for v in values) >= 0.9 * len(values):
+            found.append(j)
+    return found
 
 
 def _periods(values: list[str]) -> set[int]:
-    """The columns of a run of adjacent names that count periods: three or more years stepping evenly
-    upwards (`1960,1961,…`, `2000,2005,2010`: World Bank, IBGE), or column numbers from 0 or 1
-    (`0,1,2,3`: pandas' default names), which a data row seldom holds."""
+    """The columns of a run of adjacent names that count periods: two or more years stepping evenly
+    upwards (`1960,1961,…`, `2000,2005,2010`: World Bank, IBGE, Eurostat's `geo,2020,2021`), or
+    column numbers from 0 or 1 (`0,1,2,3`: pandas' default names), which a data row seldom holds."""
     numbers = [int(v) if INTEGER.match(v) else None for v in values]
     found: set[int] = set()
     j = 0
-    while j < len(numbers) - 2:
+    while j < len(numbers) - 1:
         first, second = numbers[j], numbers[j + 1]
         if first is None or second is None or not 0 < second - first <= 10:
             j += 1
@@ -156,7 +161,7 @@ def _periods(values: list[str]) -> set[int]:
         while end < len(numbers) and numbers[end] is not None and numbers[end] - numbers[end - 1] == second - first:
             end += 1
         run = numbers[j:end]
-        years = len(run) >= 3 and all(1800 <= n <= 2100 for n in run)
+        years = len(run) >= 2 and all(1800 <= n <= 2100 for n in run)
         columns = len(run) >= 4 and second - first == 1 and first in (0, 1)
         if years or columns:
             found.update(range(j, end))
@@ -328,19 +333,23 @@ def _header_rows(rows: list[list[str]], width: int) -> int:
 
 
 def _label_row(names: list[str], labels: list[str], rows: list[list[str]]) -> bool:
-    """Whether `labels` is one more header row below the `names`: a full row of distinct texts above
-    typed data (the US Census' `Geography,Geographic Area Name,Estimate!!Total`, units, the header
-    written twice). Two typed columns at least must say so, unless the row repeats the names, for a
+    """Whether `labels` is one more header row below the `names`: a row of texts above typed data
+    (the US Census' `Geography,Geographic Area Name,Estimate!!Total`, units, the header written
+    twice). Two typed columns at least must say so, unless the row repeats the names, for a
     first data row may hold a stray text in one."""
     if len(labels) != len(names):
         return False
     # A trailing delimiter on both rows leaves a last blank cell that is no label.
     end = len(names) - 1 if not names[-1].strip() and not labels[-1].strip() else len(names)
     texts = [value.strip() for value in labels[:end]]
+    typed_columns = _typed_columns(rows, len(names))
+    # A text column may have no label (`"","2002=100","2002=100"`); a unit may repeat, a stray
+    # value (`n/a,n/a`) may not.
+    repeated = [text for text, n in Counter(filter(None, texts)).items() if n > 1]
     return (
-        all(texts)
+        all(text or j not in typed_columns for j, text in enumerate(texts))
         and all(value.strip() for value in names[:end])
-        and len(set(texts)) == len(texts)
+        and all(UNIT.search(text) for text in repeated)
         and not any(typed(value) for value in texts)
         and _header_votes(names, rows) > 0
         and _header_votes(labels, rows) >= (1 if labels == names else 2)
@@ -417,7 +426,11 @@ def _past_lookalikes(records: list[Record], start: int, width: int) -> int:
         # A row of only delimiters between them is the table's own empty row, not a preamble's blank
         # line: both are judged on the rows below the later one, where its stray value is no vote.
         empty_row = any(r.blank and len(r.fields) > 1 for r in records[start + 1 : later[0]])
-        here = (_header_votes(records[start].fields, rows[1:] if empty_row else rows), -_blanks(records[start].fields))
+        # So is a later record right below: a first data row's stray `[x]` or `n/a` is no evidence
+        # that the record above it is a preamble line; a blank line between them would be.
+        adjacent = later[0] == start + 1
+        judged = rows[1:] if empty_row or adjacent else rows
+        here = (_header_votes(records[start].fields, judged), -_blanks(records[start].fields))
         there = (_header_votes(rows[0], rows[1:]), -_blanks(rows[0]))
         if not (there > here and there[0] > 0) or _above_header_row(records[start].fields, rows[0], rows[1:]):
             break
