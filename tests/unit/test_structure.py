@@ -635,3 +635,40 @@ def test_a_first_data_row_of_the_same_stray_value_twice_is_data_not_labels(data)
     structure = structure_of(data)
 
     assert structure.header_lines == (1,) and structure.names == ["id", "a", "b"]
+
+
+APS_META = ["Title: Annual population survey", "Dataset: APS", "Geography: United Kingdom", "Period: 2023"]
+APS_META += ["Units: thousands", "Released: 2024-03-01", "Status: Official statistics", "Contact: x@ons.gov.uk"]
+
+
+def test_a_preamble_of_one_field_lines_longer_than_the_table_below_it_is_a_preamble(lake):
+    rows = [[f"Area {i}", f"E0{i}", str(1200 + 7 * i), str(50 + i)] for i in range(5)]
+    text = "\n".join([*APS_META, "", "Area,Code,Employed,Unemployed", *map(",".join, rows)]) + "\n"
+
+    report = lake.ingest("aps.csv", data=text.encode())
+
+    assert report["status"] == "processed"
+    assert [(c["source_name"], c["type"]) for c in report["columns"]] == [
+        ("Area", "string"),
+        ("Code", "string"),
+        ("Employed", "integer"),
+        ("Unemployed", "integer"),
+    ]
+    assert processed(lake, report)[1:] == rows
+    assert skipped(report) == [*((n, "preamble", t) for n, t in enumerate(APS_META, 1)), (9, "blank", "")]
+    assert report["structure"]["header_lines"] == [10] and report["structure"]["second_table_line"] is None
+    assert accounted(report) == {
+        "total": 15,
+        "header": 1,
+        "data": 5,
+        "skipped": 9,
+        "skipped_by_reason": {"blank": 1, "preamble": 8},
+    }
+
+
+def test_a_one_column_table_of_numbers_before_a_wider_table_is_the_table(lake):
+    data = b"total\n" + b"".join(b"%d\n" % (10 * i) for i in range(8)) + b"\nid,v\n1,2\n3,4\n5,6\n"
+
+    structure = structure_of(data)
+
+    assert structure.header_lines == (1,) and structure.names == ["total"] and structure.end_line == 10

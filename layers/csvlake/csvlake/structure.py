@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from itertools import pairwise, takewhile
+from itertools import dropwhile, pairwise, takewhile
 
 from .report import shown
 
@@ -252,6 +252,8 @@ def detect_structure(
     # The data's width: the most common one; on a tie, one of several fields (a preamble is narrow),
     # then the first (a second table comes after).
     width = max(widths, key=lambda w: (widths[w], w > 1, -first_of[w]))
+    if width == 1:
+        width = _table_below_notes(records) or width
     if skip_lines is None:
         start = _table_start(records, width, lookalikes=header_rows is None and header is None)
     else:
@@ -294,6 +296,23 @@ def detect_structure(
         notes.append(f"a second table from line {end} on is not read")
     header_lines = tuple(r.first for r in header_records)
     return Structure(header_lines, data_line, names, tuple(skipped), end, tuple(notes), footer_rows)
+
+
+def _table_below_notes(records: list[Record]) -> int | None:
+    """The width of a table with a header below a block of one-field lines and a blank line (a
+    preamble of metadata longer than the table: `Title: …` / `Contact: …` / blank / `Area,Code,…`).
+    None: the block is no preamble (a column of values below a name), or no such table follows."""
+    content = list(dropwhile(lambda r: r.blank, records))
+    block = list(takewhile(lambda r: not r.blank, content))
+    table = list(takewhile(lambda r: not r.blank, dropwhile(lambda r: r.blank, content[len(block) :])))
+    if any(len(r.fields) != 1 for r in block) or len(table) < 3 or _typed_columns([r.fields for r in block[1:]], 1):
+        return None
+    width = len(table[0].fields)
+    rows = [r.fields for r in table[1:]]
+    fitting = [row for row in rows if len(row) == width]  # a note or a totals line may end it
+    if width < 2 or len(fitting) < 0.8 * len(rows) or _header_votes(table[0].fields, fitting) <= 0:
+        return None
+    return width
 
 
 def _span(body: list[Record], count: int) -> str:
