@@ -299,15 +299,17 @@ def detect_structure(
 
 
 def _table_below_notes(records: list[Record]) -> int | None:
-    """The width of a table with a header below a block of one-field lines and a blank line (a
-    preamble of metadata longer than the table: `Title: …` / `Contact: …` / blank / `Area,Code,…`).
-    None: the block is no preamble (a column of values below a name), or no such table follows."""
+    """The width of a table with a header below a block of narrower lines and a blank line (a preamble
+    of metadata longer than the table: `Title: …` / `Contact: …` / blank / `Area,Code,…`). None: the
+    block is no preamble (a column of values below a name), or no such table follows."""
     content = list(dropwhile(lambda r: r.blank, records))
     block = list(takewhile(lambda r: not r.blank, content))
     table = list(takewhile(lambda r: not r.blank, dropwhile(lambda r: r.blank, content[len(block) :])))
-    if any(len(r.fields) != 1 for r in block) or len(table) < 3 or _typed_columns([r.fields for r in block[1:]], 1):
+    if len(table) < 3 or _typed_columns([r.fields for r in block[1:]], 1):
         return None
     width = len(table[0].fields)
+    if any(len(r.fields) >= width for r in block):  # a line with a comma in it is still narrower
+        return None
     rows = [r.fields for r in table[1:]]
     fitting = [row for row in rows if len(row) == width]  # a note or a totals line may end it
     if width < 2 or len(fitting) < 0.8 * len(rows) or _header_votes(table[0].fields, fitting) <= 0:
@@ -447,7 +449,8 @@ def _past_lookalikes(records: list[Record], start: int, width: int) -> int:
         empty_row = any(r.blank and len(r.fields) > 1 for r in records[start + 1 : later[0]])
         # So is a later record right below: a first data row's stray `[x]` or `n/a` is no evidence
         # that the record above it is a preamble line; a blank line between them would be.
-        adjacent = later[0] == start + 1
+        # A field after a space (`Spend report, Northgate Council`) is prose, a title's.
+        adjacent = later[0] == start + 1 and not any(v[:1].isspace() for v in records[start].fields)
         judged = rows[1:] if empty_row or adjacent else rows
         here = (_header_votes(records[start].fields, judged), -_blanks(records[start].fields))
         there = (_header_votes(rows[0], rows[1:]), -_blanks(rows[0]))
