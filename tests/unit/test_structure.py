@@ -631,10 +631,15 @@ def test_a_row_of_units_below_the_names_is_a_header_line_of_labels(lake):
 
 @pytest.mark.parametrize(
     "data",
-    [b"id,a,b\nx,n/a,n/a\ny,1,2\nz,3,4\nw,5,6\n", b"id,a,b\nx,[x],[x]\ny,1,2\nz,3,4\nw,5,6\n"],
-    ids=["n/a", "ons-withheld"],
+    [
+        b"id,a,b\nx,n/a,n/a\ny,1,2\nz,3,4\nw,5,6\n",
+        b"id,a,b\nx,[x],[x]\ny,1,2\nz,3,4\nw,5,6\n",
+        b"id,a,b\nAna,absent,x\n" + b"".join(b"P%d,%d,%d\n" % (i, 3 * i, i) for i in range(40)),
+        b"id,a,b\n,n/a,unknown\ny,1,2\nz,3,4\nw,5,6\n",
+    ],
+    ids=["n/a-twice", "ons-withheld-twice", "two-stray-words", "no-id-and-two-stray-words"],
 )
-def test_a_first_data_row_of_the_same_stray_value_twice_is_data_not_labels(data):
+def test_a_first_data_row_of_stray_values_in_two_columns_is_data_not_labels(data):
     structure = structure_of(data)
 
     assert structure.header_lines == (1,) and structure.names == ["id", "a", "b"]

@@ -82,7 +82,11 @@ INTEGER = re.compile(r"^\s*\d{1,4}\s*$")
 BOOLEAN = re.compile(r"^(?i:true|false|yes|no|sim|não|nao)$")
 # Words, names and codes: what a cell of a well-split table holds (CleverCSV's alphanumeric type).
 WORDS = re.compile(r"^[\w][\w .'’&/\\()@#*+:%ºª°\r\n-]*$")  # a quoted text may hold line breaks
-UNIT = re.compile(r"[\d%=£$€]")  # what a unit repeated over the columns holds: `2002=100`, `%`, `£m`
+# What a first data row holds for a missing value, where a row of labels would hold a unit or a name.
+STRAY = re.compile(
+    r"^(?i:\[\w{1,3}\]|x+|[zc:]|n/?[ad]|n\.[ad]\.|s/d|-+|\.+|\?+|\*+|null|none|nan|missing|absent|unknown"
+    r"|suppressed|withheld|confidential|not available)$"
+)
 ONLY_DELIMITERS = re.compile(r"[\s,;|\"']")  # what a row of only delimiters holds
 LABELLED_RECORDS = 80  # records of a sample looked at for label,value lines above the data (_label_preamble)
 MAX_HEADER_ROWS = 3  # the names and the rows of labels below them that detection takes as the header
@@ -355,8 +359,8 @@ def _header_rows(rows: list[list[str]], width: int) -> int:
 
 def _label_row(names: list[str], labels: list[str], rows: list[list[str]]) -> bool:
     """Whether `labels` is one more header row below the `names`: a row of texts above typed data
-    (the US Census' `Geography,Geographic Area Name,Estimate!!Total`, units, the header written
-    twice). Two typed columns at least must say so, unless the row repeats the names, for a
+    (the US Census' `Geography,Geographic Area Name,Estimate!!Total`, units, which may repeat, the
+    header written twice). Two typed columns at least must say so, unless the row repeats the names, for a
     first data row may hold a stray text in one."""
     if len(labels) != len(names):
         return False
@@ -364,13 +368,11 @@ def _label_row(names: list[str], labels: list[str], rows: list[list[str]]) -> bo
     end = len(names) - 1 if not names[-1].strip() and not labels[-1].strip() else len(names)
     texts = [value.strip() for value in labels[:end]]
     typed_columns = _typed_columns(rows, len(names))
-    # A text column may have no label (`"","2002=100","2002=100"`); a unit may repeat, a stray
-    # value (`n/a,n/a`) may not.
-    repeated = [text for text, n in Counter(filter(None, texts)).items() if n > 1]
+    # A text column may have no label (`"","2002=100","2002=100"`); a typed one holds a label or a
+    # unit, not a missing value's token (`n/a`, `[x]`, `absent`).
     return (
-        all(text or j not in typed_columns for j, text in enumerate(texts))
+        all((text and not STRAY.match(text)) or j not in typed_columns for j, text in enumerate(texts))
         and all(value.strip() for value in names[:end])
-        and all(UNIT.search(text) for text in repeated)
         and not any(typed(value) for value in texts)
         and _header_votes(names, rows) > 0
         and _header_votes(labels, rows) >= (1 if labels == names else 2)
