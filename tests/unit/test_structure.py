@@ -13,7 +13,7 @@ import pytest
 from csvlake.config import Config
 from csvlake.dialect import detect
 from csvlake.lines import Lines
-from csvlake.structure import Structure
+from csvlake.structure import Record, Structure, detect_structure
 from support import LocalLake
 
 
@@ -681,3 +681,20 @@ def test_a_one_column_table_of_numbers_before_a_wider_table_is_the_table(lake):
     structure = structure_of(data)
 
     assert structure.header_lines == (1,) and structure.names == ["total"] and structure.end_line == 10
+
+
+def test_narrow_lines_above_and_below_a_shorter_table_with_no_blank_line_are_its_preamble():
+    # The records as the dialect's parse gives them (the end-to-end case is test_dialect_real's
+    # quoted Statistics Canada file); the notes below are footer.py's, found as the file streams.
+    rows = [[f"Area {i}", f"E0{i}", str(1200 + 7 * i), str(50 + i)] for i in range(4)]
+    notes = ["Source: Annual population survey", "Notes: figures are provisional"]
+    lines = [f"{line}\n" for line in [*APS_META, "Area,Code,Employed,Unemployed", *map(",".join, rows), *notes]]
+    records = [Record(n, n, fields) for n, fields in enumerate(csv.reader(lines), 1)]
+
+    structure = detect_structure(records, lines)
+
+    assert structure.names == ["Area", "Code", "Employed", "Unemployed"]
+    assert structure.header_lines == (9,) and structure.data_line == 10 and structure.end_line is None
+    assert [(s.line, s.reason, s.text) for s in structure.skipped] == [
+        (n, "preamble", t) for n, t in enumerate(APS_META, 1)
+    ]

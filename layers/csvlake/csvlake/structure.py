@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from itertools import dropwhile, pairwise, takewhile
+from itertools import pairwise, takewhile
 
 from .report import shown
 
@@ -257,7 +257,7 @@ def detect_structure(
     # then the first (a second table comes after).
     width = max(widths, key=lambda w: (widths[w], w > 1, -first_of[w]))
     if width == 1:
-        width = _table_below_notes(records) or width
+        width = _table_among_notes(records) or width
     if skip_lines is None:
         start = _table_start(records, width, lookalikes=header_rows is None and header is None)
     else:
@@ -302,23 +302,22 @@ def detect_structure(
     return Structure(header_lines, data_line, names, tuple(skipped), end, tuple(notes), footer_rows)
 
 
-def _table_below_notes(records: list[Record]) -> int | None:
-    """The width of a table with a header below a block of narrower lines and a blank line (a preamble
-    of metadata longer than the table: `Title: …` / `Contact: …` / blank / `Area,Code,…`). None: the
-    block is no preamble (a column of values below a name), or no such table follows."""
-    content = list(dropwhile(lambda r: r.blank, records))
-    block = list(takewhile(lambda r: not r.blank, content))
-    table = list(takewhile(lambda r: not r.blank, dropwhile(lambda r: r.blank, content[len(block) :])))
-    if len(table) < 3 or _typed_columns([r.fields for r in block[1:]], 1):
+def _table_among_notes(records: list[Record]) -> int | None:
+    """The width of a table with a header among narrower lines that outnumber its records: a preamble
+    of metadata (`Title: …` / `Contact: …`, a blank line or not) above it, notes below it. None: the
+    narrow lines are a column of values below a name, or no such table follows them."""
+    content = [r for r in records if not r.blank]
+    if _typed_columns([r.fields for r in content[1:]], 1):
         return None
-    width = len(table[0].fields)
-    if any(len(r.fields) >= width for r in block):  # a line with a comma in it is still narrower
-        return None
-    rows = [r.fields for r in table[1:]]
-    fitting = [row for row in rows if len(row) == width]  # a note or a totals line may end it
-    if width < 2 or len(fitting) < 0.8 * len(rows) or _header_votes(table[0].fields, fitting) <= 0:
-        return None
-    return width
+    widest = 1  # of the lines above: a title with a comma in it is still narrower than the table
+    for i, record in enumerate(content):
+        width = len(record.fields)
+        if width > widest:  # a run's first record: each record is looked at once
+            table = list(takewhile(lambda r, w=width: len(r.fields) == w, content[i:]))
+            if len(table) >= 3 and _header_votes(record.fields, [r.fields for r in table[1:]]) > 0:
+                return width
+        widest = max(widest, width)
+    return None
 
 
 def _span(body: list[Record], count: int) -> str:
@@ -360,8 +359,8 @@ def _header_rows(rows: list[list[str]], width: int) -> int:
 def _label_row(names: list[str], labels: list[str], rows: list[list[str]]) -> bool:
     """Whether `labels` is one more header row below the `names`: a row of texts above typed data
     (the US Census' `Geography,Geographic Area Name,Estimate!!Total`, units, which may repeat, the
-    header written twice). Two typed columns at least must say so, unless the row repeats the names, for a
-    first data row may hold a stray text in one."""
+    header written twice). Two typed columns at least must say so, unless the row repeats the
+    names, for a first data row may hold a stray text in one."""
     if len(labels) != len(names):
         return False
     # A trailing delimiter on both rows leaves a last blank cell that is no label.
