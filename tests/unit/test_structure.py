@@ -13,7 +13,7 @@ import pytest
 from csvlake.config import Config
 from csvlake.dialect import detect
 from csvlake.lines import Lines
-from csvlake.structure import Structure
+from csvlake.structure import Record, Structure, detect_structure
 from support import LocalLake
 
 
@@ -443,6 +443,8 @@ def structure_of(data: bytes) -> Structure:
         (b"id,a,b,c\n1,2,3,4\n5,6,7,8\n,,,\n9,,,\n10,11,12,13\n14,15,16,17\n", (1,), ["id", "a", "b", "c"]),
         # A title with a comma and no number or date above a two-column table, a blank line between.
         (b"Spend report, Northgate Council\n\nName,Value\nA,1\nB,2\nC,3\n", (3,), ["Name", "Value"]),
+        # The same right above the header: the space after its comma makes it prose, a title.
+        (b"Spend report, Northgate Council\nName,Value\nA,1\nB,2\nC,3\n", (2,), ["Name", "Value"]),
         # Label lines ending in a colon in a table of two columns.
         (
             b"Empresa:;ACME Ltda\nPer\xc3\xadodo:;2024\n\nData;Valor\n01/02/2024;1,5\n02/02/2024;2\n",
@@ -482,6 +484,7 @@ def structure_of(data: bytes) -> Structure:
         "small-integers",
         "sparse-row-after-an-empty-row",
         "untyped-title-with-a-comma",
+        "untyped-title-with-a-comma-right-above",
         "key-value-two-columns",
         "header-twice",
         "repeated-group",
@@ -558,3 +561,141 @@ def test_lines_of_data_that_gave_no_row_are_a_reason_to_reject():
     assert Lines(header=1, total=5).unread(rows=0, header_rows=1) == "no row was read from the file's 4 line(s) of data"
     assert Lines(header=1, total=5).unread(rows=4, header_rows=1) is None
     assert Lines(header=1, total=1).unread(rows=0, header_rows=1) is None
+
+
+@pytest.mark.parametrize(
+    ("data", "names", "stray"),
+    [
+        # ONS: `[x]` and `[c]` for values withheld, under two year names.
+        (
+            b"Area code,Area name,2021,2022\nE06000001,Hartlepool,[x],93.1\nE06000002,Middlesbrough,140.5,141.2\n"
+            b"E06000003,Redcar and Cleveland,137.2,[c]\nE06000004,Stockton-on-Tees,197.3,198.0\n",
+            ["Area code", "Area name", "2021", "2022"],
+            "'[x]' (line 2)",
+        ),
+        (b"name,score\nAna,absent\nBia,20\nCaio,7\nDuda,8\nEva,9\n", ["name", "score"], "'absent' (line 2)"),
+        (
+            b"item,amount,date\na,(1200.50),2024-01-01\nb,300.00,2024-01-02\nc,-4.00,2024-01-03\n",
+            ["item", "amount", "date"],
+            "'(1200.50)' (line 2)",
+        ),
+    ],
+    ids=["ons-withheld", "a-word", "accounting-negative"],
+)
+def test_a_stray_value_in_the_first_data_row_leaves_the_header_the_header(lake, data, names, stray):
+    report = lake.ingest("a.csv", data=data)
+
+    rows = data.decode().splitlines()[1:]
+    assert report["status"] == "processed"
+    assert [c["source_name"] for c in report["columns"]] == names
+    assert report["structure"]["header_lines"] == [1] and report["structure"]["preamble_lines"] == 0
+    assert processed(lake, report)[1][:2] == rows[0].split(",")[:2]
+    assert report["rows"] == {"read": len(rows), "written": len(rows), "rejected": 0}
+    assert any(stray in w for w in report["warnings"])
+    assert accounted(report)["data"] == len(rows)
+
+
+def test_a_eurostat_export_with_two_years_as_names_has_its_header(lake):
+    data = b"geo,2020,2021\nAT,8901.1,8932.7\nBE,11522.4,11554.8\nBG,6951.5,6838.9\n"
+
+    report = lake.ingest("a.csv", data=data)
+
+    assert [(c["source_name"], c["type"]) for c in report["columns"]] == [
+        ("geo", "string"),
+        ("2020", "number"),
+        ("2021", "number"),
+    ]
+    assert processed(lake, report)[1:] == [
+        ["AT", "8901.1", "8932.7"],
+        ["BE", "11522.4", "11554.8"],
+        ["BG", "6951.5", "6838.9"],
+    ]
+    assert accounted(report) == {"total": 4, "header": 1, "data": 3, "skipped": 0, "skipped_by_reason": {}}
+
+
+def test_a_row_of_units_below_the_names_is_a_header_line_of_labels(lake):
+    # Statistics Canada's CPI table: the index base under each month, no label over the products.
+    data = b'"Products","January 2024","February 2024"\n"","2002=100","2002=100"\n"All-items","158.3","159.8"\n"Food","186.9","187.6"\n'
+
+    report = lake.ingest("cpi.csv", data=data)
+
+    assert [(c["name"], c["type"]) for c in report["columns"]] == [
+        ("products", "string"),
+        ("january_2024", "number"),
+        ("february_2024", "number"),
+    ]
+    assert report["structure"]["header_lines"] == [1, 2] and report["structure"]["preamble_lines"] == 0
+    assert processed(lake, report)[1:] == [["All-items", "158.3", "159.8"], ["Food", "186.9", "187.6"]]
+    assert any("labels" in w and "'2002=100'" in w for w in report["warnings"])
+    assert accounted(report) == {"total": 4, "header": 2, "data": 2, "skipped": 0, "skipped_by_reason": {}}
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"id,a,b\nx,n/a,n/a\ny,1,2\nz,3,4\nw,5,6\n",
+        b"id,a,b\nx,[x],[x]\ny,1,2\nz,3,4\nw,5,6\n",
+        b"id,a,b\nAna,absent,x\n" + b"".join(b"P%d,%d,%d\n" % (i, 3 * i, i) for i in range(40)),
+        b"id,a,b\n,n/a,unknown\ny,1,2\nz,3,4\nw,5,6\n",
+    ],
+    ids=["n/a-twice", "ons-withheld-twice", "two-stray-words", "no-id-and-two-stray-words"],
+)
+def test_a_first_data_row_of_stray_values_in_two_columns_is_data_not_labels(data):
+    structure = structure_of(data)
+
+    assert structure.header_lines == (1,) and structure.names == ["id", "a", "b"]
+
+
+APS_META = ["Title: Annual population survey, UK", "Dataset: APS", "Geography: United Kingdom", "Period: 2023"]
+APS_META += ["Units: thousands", "Released: 2024-03-01", "Status: Official statistics", "Contact: x@ons.gov.uk"]
+
+
+def test_a_preamble_of_narrow_lines_longer_than_the_table_below_it_is_a_preamble(lake):
+    # A title with a comma in it is still narrower than the table.
+    rows = [[f"Area {i}", f"E0{i}", str(1200 + 7 * i), str(50 + i)] for i in range(5)]
+    text = "\n".join([*APS_META, "", "Area,Code,Employed,Unemployed", *map(",".join, rows)]) + "\n"
+
+    report = lake.ingest("aps.csv", data=text.encode())
+
+    assert report["status"] == "processed"
+    assert [(c["source_name"], c["type"]) for c in report["columns"]] == [
+        ("Area", "string"),
+        ("Code", "string"),
+        ("Employed", "integer"),
+        ("Unemployed", "integer"),
+    ]
+    assert processed(lake, report)[1:] == rows
+    assert skipped(report) == [*((n, "preamble", t) for n, t in enumerate(APS_META, 1)), (9, "blank", "")]
+    assert report["structure"]["header_lines"] == [10] and report["structure"]["second_table_line"] is None
+    assert accounted(report) == {
+        "total": 15,
+        "header": 1,
+        "data": 5,
+        "skipped": 9,
+        "skipped_by_reason": {"blank": 1, "preamble": 8},
+    }
+
+
+def test_a_one_column_table_of_numbers_before_a_wider_table_is_the_table(lake):
+    data = b"total\n" + b"".join(b"%d\n" % (10 * i) for i in range(8)) + b"\nid,v\n1,2\n3,4\n5,6\n"
+
+    structure = structure_of(data)
+
+    assert structure.header_lines == (1,) and structure.names == ["total"] and structure.end_line == 10
+
+
+def test_narrow_lines_above_and_below_a_shorter_table_with_no_blank_line_are_its_preamble():
+    # The records as the dialect's parse gives them (the end-to-end case is test_dialect_real's
+    # quoted Statistics Canada file); the notes below are footer.py's, found as the file streams.
+    rows = [[f"Area {i}", f"E0{i}", str(1200 + 7 * i), str(50 + i)] for i in range(4)]
+    notes = ["Source: Annual population survey", "Notes: figures are provisional"]
+    lines = [f"{line}\n" for line in [*APS_META, "Area,Code,Employed,Unemployed", *map(",".join, rows), *notes]]
+    records = [Record(n, n, fields) for n, fields in enumerate(csv.reader(lines), 1)]
+
+    structure = detect_structure(records, lines)
+
+    assert structure.names == ["Area", "Code", "Employed", "Unemployed"]
+    assert structure.header_lines == (9,) and structure.data_line == 10 and structure.end_line is None
+    assert [(s.line, s.reason, s.text) for s in structure.skipped] == [
+        (n, "preamble", t) for n, t in enumerate(APS_META, 1)
+    ]

@@ -82,6 +82,11 @@ INTEGER = re.compile(r"^\s*\d{1,4}\s*$")
 BOOLEAN = re.compile(r"^(?i:true|false|yes|no|sim|não|nao)$")
 # Words, names and codes: what a cell of a well-split table holds (CleverCSV's alphanumeric type).
 WORDS = re.compile(r"^[\w][\w .'’&/\\()@#*+:%ºª°\r\n-]*$")  # a quoted text may hold line breaks
+# What a first data row holds for a missing value, where a row of labels would hold a unit or a name.
+STRAY = re.compile(
+    r"^(?i:\[\w{1,3}\]|x+|[zc:]|n/?[ad]|n\.[ad]\.|s/d|-+|\.+|\?+|\*+|null|none|nan|missing|absent|unknown"
+    r"|suppressed|withheld|confidential|not available)$"
+)
 ONLY_DELIMITERS = re.compile(r"[\s,;|\"']")  # what a row of only delimiters holds
 LABELLED_RECORDS = 80  # records of a sample looked at for label,value lines above the data (_label_preamble)
 MAX_HEADER_ROWS = 3  # the names and the rows of labels below them that detection takes as the header
@@ -131,23 +136,27 @@ def _header_votes(names: list[str], rows: list[list[str]]) -> int:
     periods = _periods(names)
     if periods and 2 * sum(bool(_periods(r) & periods) for r in rows) >= len(rows):
         periods = set()
-    votes = 0
-    for j, name in enumerate(names):
-        values = [r[j] for r in rows if len(r) == len(names) and r[j].strip()]
-        if not values or sum(typed(v) for v in values) < 0.9 * len(values):
-            continue
-        votes += -1 if typed(name) and j not in periods else 1
-    return votes
+    return sum(-1 if typed(names[j]) and j not in periods else 1 for j in _typed_columns(rows, len(names)))
+
+
+def _typed_columns(rows: list[list[str]], width: int) -> list[int]:
+    """The columns whose values in `rows` of `width` fields are typed, all but a stray one in ten."""
+    found = []
+    for j in range(width):
+        values = [r[j] for r in rows if len(r) == width and r[j].strip()]
+        if values and sum(typed(v) for v in values) >= 0.9 * len(values):
+            found.append(j)
+    return found
 
 
 def _periods(values: list[str]) -> set[int]:
-    """The columns of a run of adjacent names that count periods: three or more years stepping evenly
-    upwards (`1960,1961,…`, `2000,2005,2010`: World Bank, IBGE), or column numbers from 0 or 1
-    (`0,1,2,3`: pandas' default names), which a data row seldom holds."""
+    """The columns of a run of adjacent names that count periods: two or more years stepping evenly
+    upwards (`1960,1961,…`, `2000,2005,2010`: World Bank, IBGE, Eurostat's `geo,2020,2021`), or
+    column numbers from 0 or 1 (`0,1,2,3`: pandas' default names), which a data row seldom holds."""
     numbers = [int(v) if INTEGER.match(v) else None for v in values]
     found: set[int] = set()
     j = 0
-    while j < len(numbers) - 2:
+    while j < len(numbers) - 1:
         first, second = numbers[j], numbers[j + 1]
         if first is None or second is None or not 0 < second - first <= 10:
             j += 1
@@ -156,7 +165,7 @@ def _periods(values: list[str]) -> set[int]:
         while end < len(numbers) and numbers[end] is not None and numbers[end] - numbers[end - 1] == second - first:
             end += 1
         run = numbers[j:end]
-        years = len(run) >= 3 and all(1800 <= n <= 2100 for n in run)
+        years = len(run) >= 2 and all(1800 <= n <= 2100 for n in run)
         columns = len(run) >= 4 and second - first == 1 and first in (0, 1)
         if years or columns:
             found.update(range(j, end))
@@ -247,6 +256,8 @@ def detect_structure(
     # The data's width: the most common one; on a tie, one of several fields (a preamble is narrow),
     # then the first (a second table comes after).
     width = max(widths, key=lambda w: (widths[w], w > 1, -first_of[w]))
+    if width == 1:
+        width = _table_among_notes(records) or width
     if skip_lines is None:
         start = _table_start(records, width, lookalikes=header_rows is None and header is None)
     else:
@@ -291,6 +302,24 @@ def detect_structure(
     return Structure(header_lines, data_line, names, tuple(skipped), end, tuple(notes), footer_rows)
 
 
+def _table_among_notes(records: list[Record]) -> int | None:
+    """The width of a table with a header among narrower lines that outnumber its records: a preamble
+    of metadata (`Title: …` / `Contact: …`, a blank line or not) above it, notes below it. None: the
+    narrow lines are a column of values below a name, or no such table follows them."""
+    content = [r for r in records if not r.blank]
+    if _typed_columns([r.fields for r in content[1:]], 1):
+        return None
+    widest = 1  # of the lines above: a title with a comma in it is still narrower than the table
+    for i, record in enumerate(content):
+        width = len(record.fields)
+        if width > widest:  # a run's first record: each record is looked at once
+            table = list(takewhile(lambda r, w=width: len(r.fields) == w, content[i:]))
+            if len(table) >= 3 and _header_votes(record.fields, [r.fields for r in table[1:]]) > 0:
+                return width
+        widest = max(widest, width)
+    return None
+
+
 def _span(body: list[Record], count: int) -> str:
     return f"lines {body[0].first}-{body[count - 1].last}"
 
@@ -328,19 +357,21 @@ def _header_rows(rows: list[list[str]], width: int) -> int:
 
 
 def _label_row(names: list[str], labels: list[str], rows: list[list[str]]) -> bool:
-    """Whether `labels` is one more header row below the `names`: a full row of distinct texts above
-    typed data (the US Census' `Geography,Geographic Area Name,Estimate!!Total`, units, the header
-    written twice). Two typed columns at least must say so, unless the row repeats the names, for a
-    first data row may hold a stray text in one."""
+    """Whether `labels` is one more header row below the `names`: a row of texts above typed data
+    (the US Census' `Geography,Geographic Area Name,Estimate!!Total`, units, which may repeat, the
+    header written twice). Two typed columns at least must say so, unless the row repeats the
+    names, for a first data row may hold a stray text in one."""
     if len(labels) != len(names):
         return False
     # A trailing delimiter on both rows leaves a last blank cell that is no label.
     end = len(names) - 1 if not names[-1].strip() and not labels[-1].strip() else len(names)
     texts = [value.strip() for value in labels[:end]]
+    typed_columns = _typed_columns(rows, len(names))
+    # A text column may have no label (`"","2002=100","2002=100"`); a typed one holds a label or a
+    # unit, not a missing value's token (`n/a`, `[x]`, `absent`).
     return (
-        all(texts)
+        all((text and not STRAY.match(text)) or j not in typed_columns for j, text in enumerate(texts))
         and all(value.strip() for value in names[:end])
-        and len(set(texts)) == len(texts)
         and not any(typed(value) for value in texts)
         and _header_votes(names, rows) > 0
         and _header_votes(labels, rows) >= (1 if labels == names else 2)
@@ -417,7 +448,12 @@ def _past_lookalikes(records: list[Record], start: int, width: int) -> int:
         # A row of only delimiters between them is the table's own empty row, not a preamble's blank
         # line: both are judged on the rows below the later one, where its stray value is no vote.
         empty_row = any(r.blank and len(r.fields) > 1 for r in records[start + 1 : later[0]])
-        here = (_header_votes(records[start].fields, rows[1:] if empty_row else rows), -_blanks(records[start].fields))
+        # So is a later record right below: a first data row's stray `[x]` or `n/a` is no evidence
+        # that the record above it is a preamble line; a blank line between them would be.
+        # A field after a space (`Spend report, Northgate Council`) is prose, a title's.
+        adjacent = later[0] == start + 1 and not any(v[:1].isspace() for v in records[start].fields)
+        judged = rows[1:] if empty_row or adjacent else rows
+        here = (_header_votes(records[start].fields, judged), -_blanks(records[start].fields))
         there = (_header_votes(rows[0], rows[1:]), -_blanks(rows[0]))
         if not (there > here and there[0] > 0) or _above_header_row(records[start].fields, rows[0], rows[1:]):
             break
