@@ -152,9 +152,6 @@ def test_a_quoted_table_between_quoted_title_and_footer_lines_is_split_at_its_co
     assert report["lines"]["total"] == 11
 
 
-@pytest.mark.xfail(
-    strict=True, reason="structure.py takes the most common width (1 here) for the data's: the other helper's fix"
-)
 def test_one_field_lines_outnumbering_a_quoted_table_are_its_preamble_and_footer(lake):
     # Five one-field lines and a table of four records, the trial's file as it was.
     data = _quoted([["Title, a b"], ["Frequency: Monthly"], ["Geography: Canada"]])

@@ -152,7 +152,7 @@ def _typed_columns(rows: list[list[str]], width: int) -> list[int]:
 def _periods(values: list[str]) -> set[int]:
     """The columns of a run of adjacent names that count periods: two or more years stepping evenly
     upwards (`1960,1961,…`, `2000,2005,2010`: World Bank, IBGE, Eurostat's `geo,2020,2021`), or
-    column numbers from 0 or 1 (`0,1,2,3`: pandas' default names), which a data row seldom holds."""
+    column numbers from 0 (`0,1,2,3`: pandas' default names), which a data row seldom holds."""
     numbers = [int(v) if INTEGER.match(v) else None for v in values]
     found: set[int] = set()
     j = 0
@@ -166,7 +166,8 @@ def _periods(values: list[str]) -> set[int]:
             end += 1
         run = numbers[j:end]
         years = len(run) >= 2 and all(1800 <= n <= 2100 for n in run)
-        columns = len(run) >= 4 and second - first == 1 and first in (0, 1)
+        # From 0 only: a first data row may well count 1, 2, 3, 4 (ranks, ids, quantities).
+        columns = len(run) >= 4 and second - first == 1 and first == 0
         if years or columns:
             found.update(range(j, end))
         j = end - 1
