@@ -544,7 +544,7 @@ def test_formula_cells_are_told_by_their_first_character_in_slices_with_nulls_an
 
 
 def test_signed_numbers_in_text_columns_keep_their_value_and_calls_behind_a_sign_do_not():
-    kept = ["-", "-4.00", "+55 (11) 9999-8888", "-1.234,56", "+12,5%", "--", "-10:30"]
+    kept = ["-", "-4.00", "+55 (11) 9999-8888", "-1.234,56", "+12,5%", "--", "-10:30", "-£30,000.00", "-R$ 5,00"]
     risky = ["-2+3+cmd|' /C calc'!A0", "+SUM(A1)", "-x", "=1"]
 
     assert _csv_ready(pa.array(kept + risky)).to_pylist() == kept + ["'" + t for t in risky]

@@ -90,7 +90,7 @@ def _expected(value: str) -> str:
     if value.strip().lower() in NULLS:
         return ""
     # A sign before digits and number punctuation only is arithmetic, not a formula: kept as it is.
-    arithmetic = re.fullmatch(r"[+-][0-9 .,()/%+:-]*", value)
+    arithmetic = re.fullmatch(r"[+-](R\$|[£$€¥])?[0-9 .,()/%+:-]*", value)
     return "'" + value if value[0] in FORMULA_START and not arithmetic else value
 
 

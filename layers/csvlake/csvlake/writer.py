@@ -20,9 +20,9 @@ from .reader import BadRow
 CSV_SLICE_ROWS = 16384
 # OWASP CSV injection: spreadsheets run cells that start with these as formulas.
 FORMULA_START = b"=+-@\t\r"
-# A sign followed only by digits and number punctuation is arithmetic at worst (`-4.00`, `-`,
-# `+55 (11) 9999-8888`): nothing it can call, so text like it keeps its value.
-SIGNED_ARITHMETIC = r"^[+-][0-9 .,()/%+:-]*$"
+# A sign followed only by a currency and digits and number punctuation is arithmetic at worst
+# (`-4.00`, `-`, `+55 (11) 9999-8888`, `-£30,000.00`): nothing it can call, so it keeps its value.
+SIGNED_ARITHMETIC = r"^[+-](?:R\$|[£$€¥])?[0-9 .,()/%+:-]*$"
 
 
 def _csv_ready(values: pa.Array) -> pa.Array:
