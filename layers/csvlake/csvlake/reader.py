@@ -514,12 +514,8 @@ def _stray_quote_split(lines: list[bytes], ended: list[bool], layout: _Layout) -
 
 def _closes(record: bytes, layout: _Layout) -> bool:
     """Whether a record's quoted fields open and close as RFC 4180 has them (the csv module, strict)."""
-    text = record.decode(layout.encoding, layout.errors) + "x\n"  # see _unterminated
-    try:
-        rows = list(csv.reader(io.StringIO(text, newline=""), strict=True, **layout.csv))
-    except csv.Error:
-        return False
-    return len(rows) <= 2
+    records, error = _strictly(record, layout)
+    return error is None and records <= 2
 
 
 def _quotes(buf: bytes, quote: int) -> np.ndarray:
@@ -612,15 +608,20 @@ def _blank(row: list[str], ncols: int) -> bool:
 
 
 def _unterminated(record: bytes, layout: _Layout) -> bool:
-    """Whether the file's last record leaves a quoted field open. The csv module, strict, reaches the
-    end inside it; a line added after the end tells that from an escaped line end at the end, which
-    it reports the same way."""
-    text = record.decode("utf-8", "replace") + "x\n"
+    """Whether the file's last record leaves a quoted field open: the csv module, strict, reaches the
+    end inside it."""
+    return "unexpected end of data" in (_strictly(record, layout)[1] or "")
+
+
+def _strictly(record: bytes, layout: _Layout) -> tuple[int, str | None]:
+    """The records the csv module, strict, reads in `record` and a line added after it, and its
+    complaint, if any. The added line tells a quote left open at the end from an escaped line end
+    there, which it reports the same way."""
+    text = record.decode(layout.encoding, layout.errors) + "x\n"
     try:
-        list(csv.reader(io.StringIO(text, newline=""), strict=True, **layout.csv))
+        return len(list(csv.reader(io.StringIO(text, newline=""), strict=True, **layout.csv))), None
     except csv.Error as error:
-        return "unexpected end of data" in str(error)
-    return False
+        return 0, str(error)
 
 
 def _readable(value: str) -> str:
