@@ -83,14 +83,13 @@ def _accounted(
     chunks: Iterator[Chunk], structure: Structure, delimiter: str, encoding: str, lines: Lines | None
 ) -> Iterator[Chunk]:
     """The chunks without the header's line repeated among the rows (files exported and joined),
-    their empty rows and trimmed rows told to `lines`, if given. In a file of one column a value
+    their trimmed rows told to `lines`, if given. In a file of one column a value
     that is the name is a value: one field is too little to tell."""
     names = structure.names if structure.header_rows == 1 and len(structure.names) > 1 else None
     for chunk in chunks:
         if names and chunk.rows:
             chunk = _without_repeated_header(chunk, names, delimiter, encoding, lines)
         if lines is not None:
-            lines.empty_rows.update(chunk.empty_rows)
             lines.trimmed += chunk.trimmed
         yield chunk
 

@@ -12,6 +12,7 @@ file has it (Tail).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from bisect import bisect_left
@@ -363,12 +364,22 @@ def _without(chunk: Chunk, lines: set[int], end: int | None) -> Chunk:
     keep = ~np.isin(chunk.lines, list(lines))
     columns = chunk.columns if keep.all() else [column.filter(pa.array(keep)) for column in chunk.columns]
     bad_rows = [row for row in chunk.bad_rows if row.line not in lines]
-    return Chunk(columns, bad_rows, chunk.lines[keep], chunk.blank_lines[chunk.blank_lines < end])
+    blank_lines = chunk.blank_lines[chunk.blank_lines < end]
+    empty_rows = {n: text for n, text in chunk.empty_rows.items() if n < end}
+    return dataclasses.replace(
+        chunk,
+        columns=columns,
+        bad_rows=bad_rows,
+        lines=chunk.lines[keep],
+        blank_lines=blank_lines,
+        empty_rows=empty_rows,
+    )
 
 
 def _counted(chunk: Chunk, lines: Lines | None) -> Chunk:
-    """The chunk, its blank lines counted as skipped (the reader leaves them out of the rows)."""
+    """The chunk, its blank lines counted as skipped (the reader leaves them out of the rows), its
+    empty rows (`,,`) by their text."""
     if lines is not None:
         for n in chunk.blank_lines.tolist():
-            lines.skip(SkippedLine(n, "blank", ""))
+            lines.skip(skipped_line(n, chunk.empty_rows.get(n, ""), "blank"))
     return chunk

@@ -29,15 +29,9 @@ class Lines:
     total: int = 0
     listed: list[SkippedLine] = field(default_factory=list)
     skipped: Counter = field(default_factory=Counter)
-    # The texts of the reader's empty rows (Chunk.empty_rows), which come as blank lines, until they
-    # are skipped: skipped_line then names their reason from the text.
-    empty_rows: dict[int, str] = field(default_factory=dict)
     trimmed: int = 0  # rows whose one extra field, empty and last, was dropped (Chunk.trimmed)
 
     def skip(self, line: SkippedLine) -> None:
-        text = self.empty_rows.pop(line.line, None)
-        if text is not None:
-            line = skipped_line(line.line, text, line.reason)
         self.skipped[line.reason] += 1
         if len(self.listed) < MAX_LISTED:
             self.listed.append(line)
@@ -73,11 +67,13 @@ class Lines:
 
     def notes(self) -> list[str]:
         """The warnings about the lines: those left out, and the rows kept without a trailing delimiter."""
-        trimmed = self.trimmed and (
-            f"{self.trimmed} row(s) end with one field more than the header, empty (a trailing delimiter): "
-            "that field was dropped and the rows kept"
-        )
-        return [note for note in (self.summary(), trimmed) if note]
+        notes = [summary] if (summary := self.summary()) else []
+        if self.trimmed:
+            notes.append(
+                f"{self.trimmed} row(s) end with one field more than the header, empty (a trailing delimiter): "
+                "that field was dropped and the rows kept"
+            )
+        return notes
 
     def summary(self) -> str | None:
         """The warning that says which lines were left out, or None when none but blank ones were."""
